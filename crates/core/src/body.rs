@@ -1,0 +1,98 @@
+//! The response body: a complete buffer, or an SSE stream fed by a session.
+
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::sync::mpsc;
+use tokio::time::{interval_at, Instant, Interval};
+
+use crate::config::SSE_KEEP_ALIVE_INTERVAL;
+use crate::sse::KEEP_ALIVE_COMMENT;
+
+pub enum Body {
+    Full(Option<Bytes>),
+    Sse(SseBody),
+}
+
+pub struct SseBody {
+    queued: VecDeque<Bytes>,
+    live: Option<mpsc::Receiver<Bytes>>,
+    keep_alive: Interval,
+}
+
+impl Body {
+    pub fn empty() -> Self {
+        Body::Full(None)
+    }
+
+    pub fn full(bytes: impl Into<Bytes>) -> Self {
+        let bytes = bytes.into();
+        Body::Full((!bytes.is_empty()).then_some(bytes))
+    }
+
+    /// Frames written first, then whatever arrives on `live` until its senders are gone.
+    pub fn sse(
+        queued: impl IntoIterator<Item = Bytes>,
+        live: Option<mpsc::Receiver<Bytes>>,
+    ) -> Self {
+        let start = Instant::now() + SSE_KEEP_ALIVE_INTERVAL;
+        Body::Sse(SseBody {
+            queued: queued.into_iter().collect(),
+            live,
+            keep_alive: interval_at(start, SSE_KEEP_ALIVE_INTERVAL),
+        })
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        match self.get_mut() {
+            Body::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Body::Sse(sse) => {
+                if let Some(frame) = sse.queued.pop_front() {
+                    return Poll::Ready(Some(Ok(Frame::data(frame))));
+                }
+                let Some(live) = &mut sse.live else {
+                    return Poll::Ready(None);
+                };
+                match live.poll_recv(cx) {
+                    Poll::Ready(Some(frame)) => {
+                        sse.keep_alive.reset();
+                        Poll::Ready(Some(Ok(Frame::data(frame))))
+                    }
+                    Poll::Ready(None) => {
+                        sse.live = None;
+                        Poll::Ready(None)
+                    }
+                    Poll::Pending => match sse.keep_alive.poll_tick(cx) {
+                        Poll::Ready(_) => Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(
+                            KEEP_ALIVE_COMMENT,
+                        ))))),
+                        Poll::Pending => Poll::Pending,
+                    },
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, Body::Full(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Full(None) => SizeHint::with_exact(0),
+            Body::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
+            Body::Sse(_) => SizeHint::default(),
+        }
+    }
+}

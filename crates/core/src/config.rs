@@ -1,0 +1,72 @@
+//! Server options, each bound with its named default.
+
+use std::time::Duration;
+
+use crate::cors::CorsConfig;
+use crate::event_store::DEFAULT_MAX_EVENTS;
+
+/// Default `maxBodySize`: 10 MiB.
+pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;
+/// Default `keepAliveTimeout` (mcp-proxy's): 300 s.
+pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default idle time after which a session is reaped.
+pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// How long `createServer` + `onConnect` may take before the request gets a 500.
+pub const DEFAULT_CALLBACK_TIMEOUT: Duration = Duration::from_secs(30);
+/// Frames an SSE stream may have queued for a slow client before it is cut off
+/// (the client can resume from the event store).
+pub const STREAM_BUFFER_FRAMES: usize = 1024;
+/// How long an SSE response waits for its first message before sending headers and the
+/// priming event alone. Until headers go out, a handler can still change the status (403).
+pub const PRIMING_DELAY: Duration = Duration::from_millis(1000);
+/// Interval of `: keep-alive` comments on idle SSE streams.
+pub const SSE_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(15);
+/// How long `close()` lets in-flight responses finish before cutting connections.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// How long `close()` and DELETE wait for the host's `onClose` of one session.
+pub const ON_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventStoreMode {
+    /// A bounded in-memory store per session, in Rust.
+    InMemory { max_events: usize },
+    /// No resumability.
+    Off,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: String,
+    pub port: u16,
+    /// `None` disables Streamable HTTP.
+    pub stream_endpoint: Option<String>,
+    pub stateless: bool,
+    pub enable_json_response: bool,
+    pub event_store: EventStoreMode,
+    /// `None` = unbounded.
+    pub max_body_size: Option<usize>,
+    pub keep_alive_timeout: Duration,
+    pub session_idle_timeout: Duration,
+    pub callback_timeout: Duration,
+    pub cors: CorsConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            host: "::".into(),
+            port: 0,
+            stream_endpoint: Some("/mcp".into()),
+            stateless: false,
+            enable_json_response: false,
+            event_store: EventStoreMode::InMemory {
+                max_events: DEFAULT_MAX_EVENTS,
+            },
+            max_body_size: Some(DEFAULT_MAX_BODY_SIZE),
+            keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
+            session_idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
+            callback_timeout: DEFAULT_CALLBACK_TIMEOUT,
+            cors: CorsConfig::default(),
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! The bounded in-memory event store of one session: every event sent on any of its
+//! streams, kept so a client that lost a stream can resume it with `Last-Event-ID`.
+//! Event ids are `<stream>_<seq>`: unique across the session and naming their stream.
+
+use bytes::Bytes;
+use std::collections::VecDeque;
+
+use crate::sse;
+
+pub type StreamId = u64;
+
+/// The standalone GET stream of a session.
+pub const STANDALONE_STREAM: StreamId = 0;
+
+/// Default `eventStoreMaxEvents`.
+pub const DEFAULT_MAX_EVENTS: usize = 1000;
+
+struct Stored {
+    seq: u64,
+    stream: StreamId,
+    /// The framed event; `None` for a priming event, which is never replayed.
+    frame: Option<Bytes>,
+}
+
+pub struct EventStore {
+    events: VecDeque<Stored>,
+    max_events: usize,
+    next_seq: u64,
+}
+
+pub fn event_id(stream: StreamId, seq: u64) -> String {
+    format!("{stream}_{seq}")
+}
+
+pub fn parse_event_id(id: &str) -> Option<(StreamId, u64)> {
+    let (stream, seq) = id.split_once('_')?;
+    Some((stream.parse().ok()?, seq.parse().ok()?))
+}
+
+/// What a replay found: the stream the id belongs to and its later events, framed.
+pub struct Replay {
+    pub stream: StreamId,
+    pub frames: Vec<Bytes>,
+}
+
+impl EventStore {
+    pub fn new(max_events: usize) -> Self {
+        EventStore {
+            events: VecDeque::new(),
+            max_events: max_events.max(1),
+            next_seq: 1,
+        }
+    }
+
+    fn push(&mut self, stream: StreamId, frame: impl FnOnce(&str) -> Bytes, keep: bool) -> Bytes {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let id = event_id(stream, seq);
+        let bytes = frame(&id);
+        if self.events.len() == self.max_events {
+            self.events.pop_front();
+        }
+        self.events.push_back(Stored {
+            seq,
+            stream,
+            frame: keep.then(|| bytes.clone()),
+        });
+        bytes
+    }
+
+    /// Stores a message sent on `stream` and returns its framed event.
+    pub fn store_message(&mut self, stream: StreamId, json: &str) -> Bytes {
+        self.push(stream, |id| sse::message_event(Some(id), json), true)
+    }
+
+    /// Stores a priming event for `stream` and returns it framed.
+    pub fn store_priming(&mut self, stream: StreamId) -> Bytes {
+        self.push(stream, sse::priming_event, false)
+    }
+
+    /// The events of the same stream after `last_event_id`; `None` when the id is not
+    /// one of ours or was already evicted (the client cannot know what it missed).
+    pub fn replay_after(&self, last_event_id: &str) -> Option<Replay> {
+        let (stream, seq) = parse_event_id(last_event_id)?;
+        let first_seq = self.events.front()?.seq;
+        let at = usize::try_from(seq.checked_sub(first_seq)?).ok()?;
+        let found = self.events.get(at)?;
+        if found.seq != seq || found.stream != stream {
+            return None;
+        }
+        let frames = self
+            .events
+            .range(at + 1..)
+            .filter(|e| e.stream == stream)
+            .filter_map(|e| e.frame.clone())
+            .collect();
+        Some(Replay { stream, frames })
+    }
+
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(b: &Bytes) -> &str {
+        std::str::from_utf8(b).unwrap()
+    }
+
+    #[test]
+    fn replays_only_later_events_of_the_same_stream() {
+        let mut store = EventStore::new(10);
+        let first = store.store_message(1, "a");
+        store.store_message(2, "other");
+        store.store_message(1, "b");
+        store.store_message(1, "c");
+        assert!(text(&first).contains("id: 1_1\n"));
+        let replay = store.replay_after("1_1").unwrap();
+        assert_eq!(replay.stream, 1);
+        let got: Vec<_> = replay.frames.iter().map(text).collect();
+        assert_eq!(
+            got,
+            vec![
+                "event: message\nid: 1_3\ndata: b\n\n",
+                "event: message\nid: 1_4\ndata: c\n\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn evicts_oldest_first() {
+        let mut store = EventStore::new(3);
+        for i in 0..5 {
+            store.store_message(1, &i.to_string());
+        }
+        assert_eq!(store.len(), 3);
+        assert!(
+            store.replay_after("1_1").is_none(),
+            "evicted id cannot be resumed"
+        );
+        assert!(store.replay_after("1_2").is_none());
+        let replay = store.replay_after("1_3").unwrap();
+        assert_eq!(replay.frames.len(), 2);
+    }
+
+    #[test]
+    fn priming_is_a_resumption_point_but_not_replayed() {
+        let mut store = EventStore::new(10);
+        let prime = store.store_priming(4);
+        assert_eq!(text(&prime), "id: 4_1\ndata: \n\n");
+        store.store_message(4, "x");
+        let replay = store.replay_after("4_1").unwrap();
+        assert_eq!(replay.frames.len(), 1);
+        assert!(store.replay_after("4_0").is_none());
+    }
+
+    #[test]
+    fn rejects_foreign_ids() {
+        let mut store = EventStore::new(10);
+        store.store_message(1, "x");
+        assert!(store.replay_after("nope").is_none());
+        assert!(
+            store.replay_after("2_1").is_none(),
+            "right seq, wrong stream"
+        );
+        assert!(store.replay_after("1_99").is_none());
+        assert!(EventStore::new(1).replay_after("1_1").is_none());
+    }
+}

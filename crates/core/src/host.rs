@@ -1,0 +1,84 @@
+//! The boundary to whatever runs the MCP server (the JS side, or a Rust test double).
+//! The core tells the host what happened through fire-and-forget [`HostEvent`]s; the host
+//! answers through methods of [`crate::Server`] (`server_ready`, `send`, `session_closed`...).
+
+use std::sync::Arc;
+
+/// What a callback needs to know of the HTTP request: enough to build an
+/// `http.IncomingMessage`-like object.
+#[derive(Debug, Clone, Default)]
+pub struct RequestHead {
+    pub method: String,
+    pub url: String,
+    pub http_version: String,
+    /// Header lines in arrival order, names lower-case.
+    pub headers: Vec<(String, String)>,
+    pub remote_address: String,
+    pub remote_port: u16,
+    pub encrypted: bool,
+}
+
+/// Why a host event was raised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateReason {
+    /// `initialize` on the Streamable HTTP endpoint, stateful mode.
+    Initialize,
+    /// Any POST in stateless mode.
+    Stateless,
+}
+
+#[derive(Debug)]
+pub enum HostEvent {
+    /// Call `createServer(req)`, give it a transport for `session`, start `connect`,
+    /// await `onConnect`, then answer with `Server::server_ready(token, ..)`.
+    CreateServer {
+        token: u64,
+        /// The key the host uses for every later call about this session.
+        session: Arc<str>,
+        /// The `Mcp-Session-Id` the transport exposes (`None` when stateless).
+        session_id: Option<String>,
+        reason: CreateReason,
+        request: Arc<RequestHead>,
+    },
+    /// Hand these JSON-RPC messages (a JSON text, one message or a batch) to the session's
+    /// transport `onmessage`.
+    Deliver {
+        session: Arc<str>,
+        body: String,
+        request: Arc<RequestHead>,
+    },
+    /// The session ended: call `onClose(server)`, then `server.close()`, then answer
+    /// with `Server::session_closed(token)`.
+    CloseSession { token: u64, session: Arc<str> },
+}
+
+/// What the host says about a server it was asked to create.
+#[derive(Debug, Clone)]
+pub enum ServerOutcome {
+    Ready,
+    /// `createServer` threw or rejected with something that is not Response-like.
+    CreateFailed {
+        message: String,
+    },
+    /// `onConnect` threw or rejected.
+    ConnectFailed {
+        message: String,
+    },
+    /// A callback threw or returned a Response-like object: write it as it is.
+    Respond(ResponseLike),
+}
+
+/// A `Response`-like object read by the host: written back verbatim.
+#[derive(Debug, Clone, Default)]
+pub struct ResponseLike {
+    pub status: u16,
+    pub status_text: Option<String>,
+    /// Every header line, repeated names kept as separate lines.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+pub trait Host: Send + Sync + 'static {
+    /// Must not block and must not call back into the server synchronously.
+    fn dispatch(&self, event: HostEvent);
+}

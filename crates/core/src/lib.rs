@@ -1,0 +1,21 @@
+//! The MCP Streamable HTTP server core of mcp-proxy-native: HTTP on hyper, sessions,
+//! streams, routing, SSE framing, the event store. It knows nothing of napi: the host
+//! that runs MCP servers (JavaScript, or a Rust test double) plugs in through [`Host`].
+
+pub mod body;
+pub mod config;
+pub mod cors;
+pub mod event_store;
+pub mod host;
+pub mod jsonrpc;
+mod pipeline;
+pub mod reply;
+mod server;
+pub mod session;
+pub mod sse;
+mod streamable;
+
+pub use config::{Config, EventStoreMode};
+pub use host::{CreateReason, Host, HostEvent, RequestHead, ResponseLike, ServerOutcome};
+pub use server::Server;
+pub use session::SendError;

@@ -1,0 +1,92 @@
+//! The order of checks every request goes through (CONTRACT §3).
+
+use http::{header, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use std::sync::Arc;
+
+use crate::host::RequestHead;
+use crate::reply::{self, Reply};
+use crate::server::{Peer, Shared};
+
+impl Shared {
+    pub(crate) async fn handle(self: Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
+        let origin = req.headers().get(header::ORIGIN).cloned();
+        let mut res = self.route(req, peer).await;
+        self.config.cors.apply(origin.as_ref(), res.headers_mut());
+        res
+    }
+
+    async fn route(self: &Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
+        if req.method() == Method::OPTIONS {
+            return reply::empty(StatusCode::NO_CONTENT);
+        }
+        let path = req.uri().path();
+        if req.method() == Method::GET && path == "/ping" {
+            return reply::text(StatusCode::OK, "pong");
+        }
+        // `//x` is a scheme-relative reference, not a path: Node's URL parser (and so
+        // mcp-proxy ≤6.5.1) fails on it.
+        if path.starts_with("//")
+            || (req.uri().scheme().is_none() && !path.starts_with('/') && path != "*")
+        {
+            return reply::text(StatusCode::BAD_REQUEST, "Bad Request");
+        }
+        if self.config.stream_endpoint.as_deref() == Some(path) {
+            return self.streamable(req, peer).await;
+        }
+        reply::empty(StatusCode::NOT_FOUND)
+    }
+}
+
+/// Reads a request body, refusing more than `max` bytes as soon as they are seen.
+pub(crate) async fn read_body(body: Incoming, max: Option<usize>) -> Result<Vec<u8>, BodyError> {
+    let mut body = body;
+    let mut buf = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| BodyError::Broken)?;
+        if let Ok(data) = frame.into_data() {
+            if max.is_some_and(|max| buf.len() + data.len() > max) {
+                return Err(BodyError::TooLarge);
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf)
+}
+
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    TooLarge,
+    /// The client went away or sent a malformed body.
+    Broken,
+}
+
+pub(crate) fn request_head(parts: &http::request::Parts, peer: Peer) -> RequestHead {
+    RequestHead {
+        method: parts.method.as_str().to_string(),
+        url: parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into()),
+        http_version: match parts.version {
+            http::Version::HTTP_10 => "1.0".into(),
+            http::Version::HTTP_2 => "2.0".into(),
+            _ => "1.1".into(),
+        },
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        remote_address: peer.addr.ip().to_canonical().to_string(),
+        remote_port: peer.addr.port(),
+        encrypted: false,
+    }
+}

@@ -1,0 +1,155 @@
+//! Building the answers the transport gives: JSON-RPC errors, SSE heads, Response-likes.
+
+use bytes::Bytes;
+use http::{header, HeaderName, HeaderValue, Response, StatusCode};
+use tokio::sync::mpsc;
+
+use crate::body::Body;
+use crate::host::ResponseLike;
+use crate::jsonrpc;
+
+pub type Reply = Response<Body>;
+
+pub const SESSION_HEADER: &str = "mcp-session-id";
+
+pub fn empty(status: StatusCode) -> Reply {
+    let mut res = Response::new(Body::empty());
+    *res.status_mut() = status;
+    res
+}
+
+pub fn text(status: StatusCode, body: &'static str) -> Reply {
+    let mut res = Response::new(Body::full(Bytes::from_static(body.as_bytes())));
+    *res.status_mut() = status;
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    res
+}
+
+pub fn json(status: StatusCode, body: String) -> Reply {
+    let mut res = Response::new(Body::full(body));
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+/// `{"error":{"code":C,"message":M},"id":ID,"jsonrpc":"2.0"}` with `status`.
+pub fn error(status: StatusCode, code: i64, message: &str, id: Option<&str>) -> Reply {
+    json(status, jsonrpc::error_body(code, message, id))
+}
+
+pub fn sse(queued: impl IntoIterator<Item = Bytes>, live: Option<mpsc::Receiver<Bytes>>) -> Reply {
+    let mut res = Response::new(Body::sse(queued, live));
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-transform"),
+    );
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+    res
+}
+
+pub fn with_session(mut res: Reply, session_id: Option<&str>) -> Reply {
+    if let Some(value) = session_id.and_then(|id| HeaderValue::from_str(id).ok()) {
+        res.headers_mut().insert(SESSION_HEADER, value);
+    }
+    res
+}
+
+/// Writes a Response-like object as it is: status, status text, every header line, body.
+/// A header that cannot be written as given (a CR/LF, a bad name) makes the whole answer
+/// a 500: writing it partly would change what the author meant.
+pub fn response_like(r: &ResponseLike) -> Reply {
+    let Ok(status) = StatusCode::from_u16(r.status) else {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            -32603,
+            "Internal error: invalid response status",
+            None,
+        );
+    };
+    let mut res = Response::new(Body::full(r.body.clone()));
+    *res.status_mut() = status;
+    for (name, value) in &r.headers {
+        let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) else {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                -32603,
+                "Internal error: invalid response header",
+                None,
+            );
+        };
+        res.headers_mut().append(name, value);
+    }
+    if let Some(reason) = r.status_text.as_deref().filter(|t| !t.is_empty()) {
+        if reason
+            .bytes()
+            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80)
+        {
+            if let Ok(reason) =
+                hyper::ext::ReasonPhrase::try_from(Bytes::copy_from_slice(reason.as_bytes()))
+            {
+                res.extensions_mut().insert(reason);
+            }
+        }
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_repeated_headers_and_order() {
+        let r = ResponseLike {
+            status: 401,
+            status_text: Some("Nope".into()),
+            headers: vec![
+                ("set-cookie".into(), "a=1".into()),
+                (
+                    "www-authenticate".into(),
+                    r#"Bearer realm="MCP Server", scope="openid""#.into(),
+                ),
+                ("set-cookie".into(), "b=2".into()),
+            ],
+            body: "x".into(),
+        };
+        let res = response_like(&r);
+        assert_eq!(res.status(), 401);
+        let cookies: Vec<_> = res.headers().get_all("set-cookie").iter().collect();
+        assert_eq!(cookies, vec!["a=1", "b=2"]);
+        assert_eq!(
+            res.headers()["www-authenticate"],
+            r#"Bearer realm="MCP Server", scope="openid""#
+        );
+        assert_eq!(
+            res.extensions()
+                .get::<hyper::ext::ReasonPhrase>()
+                .unwrap()
+                .as_bytes(),
+            b"Nope"
+        );
+    }
+
+    #[test]
+    fn crlf_in_a_header_is_a_500_not_a_split_header() {
+        let r = ResponseLike {
+            status: 401,
+            headers: vec![("x".into(), "a\r\nInjected: 1".into())],
+            ..Default::default()
+        };
+        assert_eq!(response_like(&r).status(), 500);
+    }
+}

@@ -1,0 +1,336 @@
+//! The listener: binds, accepts, serves HTTP/1.1 with hyper, reaps idle sessions, and shuts
+//! down gracefully. Also the host-facing handle, [`Server`].
+
+use futures_util::FutureExt;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinSet;
+
+use crate::config::{Config, ON_CLOSE_TIMEOUT, SHUTDOWN_GRACE};
+use crate::host::{Host, HostEvent, ServerOutcome};
+use crate::reply;
+use crate::session::{SendError, Session};
+use http::StatusCode;
+
+/// State shared by every connection task and the host-facing handle.
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) host: Arc<dyn Host>,
+    sessions: Mutex<HashMap<Arc<str>, Arc<Session>>>,
+    pending_servers: Mutex<HashMap<u64, oneshot::Sender<ServerOutcome>>>,
+    pending_closes: Mutex<HashMap<u64, oneshot::Sender<()>>>,
+    next_token: AtomicU64,
+    stopping: watch::Sender<bool>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Information about the TCP connection a request came in on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer {
+    pub(crate) addr: SocketAddr,
+}
+
+impl Shared {
+    pub(crate) fn token(&self) -> u64 {
+        self.next_token.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn session(&self, key: &str) -> Option<Arc<Session>> {
+        lock(&self.sessions).get(key).cloned()
+    }
+
+    pub(crate) fn insert_session(&self, session: Arc<Session>) {
+        lock(&self.sessions).insert(session.key.clone(), session);
+    }
+
+    /// Forgets a session whose server never became ready; the host was not given it.
+    pub(crate) fn discard_session(&self, key: &str) {
+        if let Some(session) = lock(&self.sessions).remove(key) {
+            session.close();
+        }
+    }
+
+    /// Registers a wait for the host's answer to `CreateServer`. The registration is
+    /// removed when the returned guard drops (the client left, or the wait timed out).
+    pub(crate) fn expect_server(
+        self: &Arc<Self>,
+        token: u64,
+    ) -> (PendingServer, oneshot::Receiver<ServerOutcome>) {
+        let (tx, rx) = oneshot::channel();
+        lock(&self.pending_servers).insert(token, tx);
+        (
+            PendingServer {
+                shared: self.clone(),
+                token,
+            },
+            rx,
+        )
+    }
+
+    /// Ends a session: closes its streams and asks the host to run `onClose` and close the
+    /// server. Only the first caller for a session gets the receiver of the host's answer.
+    pub(crate) fn end_session(&self, key: &str) -> Option<oneshot::Receiver<()>> {
+        let session = lock(&self.sessions).remove(key)?;
+        session.close();
+        let token = self.token();
+        let (tx, rx) = oneshot::channel();
+        lock(&self.pending_closes).insert(token, tx);
+        self.host.dispatch(HostEvent::CloseSession {
+            token,
+            session: session.key.clone(),
+        });
+        Some(rx)
+    }
+
+    pub(crate) async fn end_session_and_wait(&self, key: &str) {
+        if let Some(done) = self.end_session(key) {
+            let _ = tokio::time::timeout(ON_CLOSE_TIMEOUT, done).await;
+        }
+    }
+
+    fn send(&self, key: &str, json: &str, related: Option<&str>) -> Result<(), SendError> {
+        let session = self.session(key).ok_or(SendError::Closed)?;
+        let sent = session.send(json, related)?;
+        if sent.completed_exchange && session.id.is_none() {
+            // Stateless: the server lives for one exchange.
+            self.end_session(key);
+        }
+        Ok(())
+    }
+
+    fn reap_idle(&self) {
+        let Some(since) = std::time::Instant::now().checked_sub(self.config.session_idle_timeout)
+        else {
+            return;
+        };
+        let idle: Vec<Arc<str>> = lock(&self.sessions)
+            .values()
+            .filter(|s| s.idle_since(since))
+            .map(|s| s.key.clone())
+            .collect();
+        for key in idle {
+            self.end_session(&key);
+        }
+    }
+}
+
+pub(crate) struct PendingServer {
+    shared: Arc<Shared>,
+    token: u64,
+}
+
+impl Drop for PendingServer {
+    fn drop(&mut self) {
+        lock(&self.shared.pending_servers).remove(&self.token);
+    }
+}
+
+/// A running server. Dropping it does not stop it: only [`Server::shutdown`] does.
+#[derive(Clone)]
+pub struct Server {
+    shared: Arc<Shared>,
+    addrs: Vec<SocketAddr>,
+    tasks: Arc<Mutex<Option<JoinSet<()>>>>,
+}
+
+async fn bind_all(host: &str, port: u16) -> io::Result<Vec<TcpListener>> {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let candidates: Vec<SocketAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) if ip.is_unspecified() && ip.is_ipv6() => {
+            // `::` accepts IPv4 too on dual-stack systems; fall back where IPv6 is absent.
+            match TcpListener::bind((ip, port)).await {
+                Ok(listener) => return Ok(vec![listener]),
+                Err(_) => vec![SocketAddr::from(([0, 0, 0, 0], port))],
+            }
+        }
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => tokio::net::lookup_host((host, port)).await?.collect(),
+    };
+    let mut listeners: Vec<TcpListener> = Vec::new();
+    let mut last_error = None;
+    for mut addr in candidates {
+        // Every address of a name (localhost: 127.0.0.1 and ::1) shares the first one's port.
+        if let Some(first) = listeners.first() {
+            addr.set_port(first.local_addr()?.port());
+        }
+        match TcpListener::bind(addr).await {
+            Ok(listener) => listeners.push(listener),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    if listeners.is_empty() {
+        return Err(last_error.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::AddrNotAvailable, "no address to bind")
+        }));
+    }
+    Ok(listeners)
+}
+
+async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+    let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
+    let mut stopping = shared.stopping.subscribe();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, addr)) = accepted else {
+                    // EMFILE and friends: back off instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let peer = Peer { addr };
+                let conn_shared = shared.clone();
+                let service = service_fn(move |req| {
+                    let shared = conn_shared.clone();
+                    async move {
+                        let handled = AssertUnwindSafe(shared.handle(req, peer)).catch_unwind().await;
+                        Ok::<_, Infallible>(handled.unwrap_or_else(|_| {
+                            reply::error(StatusCode::INTERNAL_SERVER_ERROR, -32603, "Internal error", None)
+                        }))
+                    }
+                });
+                let conn = http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(shared.config.keep_alive_timeout)
+                    .serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                connections.spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = stopped(&mut stopping) => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        connections.abort_all();
+    }
+    while connections.join_next().await.is_some() {}
+}
+
+/// Resolves once shutdown has begun.
+async fn stopped(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+async fn reaper(shared: Arc<Shared>) {
+    let every = (shared.config.session_idle_timeout / 4)
+        .clamp(Duration::from_millis(10), Duration::from_secs(60));
+    let mut stopping = shared.stopping.subscribe();
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => shared.reap_idle(),
+            _ = stopped(&mut stopping) => break,
+        }
+    }
+}
+
+impl Server {
+    /// Binds and starts serving. Must be called inside a tokio runtime.
+    pub async fn bind(config: Config, host: Arc<dyn Host>) -> io::Result<Server> {
+        let listeners = bind_all(&config.host, config.port).await?;
+        let addrs = listeners
+            .iter()
+            .map(|l| l.local_addr())
+            .collect::<io::Result<Vec<_>>>()?;
+        let shared = Arc::new(Shared {
+            config,
+            host,
+            sessions: Mutex::new(HashMap::new()),
+            pending_servers: Mutex::new(HashMap::new()),
+            pending_closes: Mutex::new(HashMap::new()),
+            next_token: AtomicU64::new(1),
+            stopping: watch::channel(false).0,
+        });
+        let mut tasks = JoinSet::new();
+        for listener in listeners {
+            tasks.spawn(accept_loop(shared.clone(), listener));
+        }
+        tasks.spawn(reaper(shared.clone()));
+        Ok(Server {
+            shared,
+            addrs,
+            tasks: Arc::new(Mutex::new(Some(tasks))),
+        })
+    }
+
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addrs[0].port()
+    }
+
+    /// The host's answer to `CreateServer`. False when nobody waits any more (the client
+    /// left or the wait timed out): the host must then close that server itself.
+    pub fn server_ready(&self, token: u64, outcome: ServerOutcome) -> bool {
+        match lock(&self.shared.pending_servers).remove(&token) {
+            Some(tx) => tx.send(outcome).is_ok(),
+            None => false,
+        }
+    }
+
+    /// A message from the server of `session` (JSON text), routed to its stream.
+    /// `related` is the raw JSON id of the request it belongs to.
+    pub fn send(&self, session: &str, json: &str, related: Option<&str>) -> Result<(), SendError> {
+        self.shared.send(session, json, related)
+    }
+
+    /// The server's transport was closed from the JS side.
+    pub fn close_session(&self, session: &str) {
+        self.shared.end_session(session);
+    }
+
+    /// The host finished `onClose` for the `CloseSession` event with this token.
+    pub fn session_closed(&self, token: u64) {
+        if let Some(tx) = lock(&self.shared.pending_closes).remove(&token) {
+            let _ = tx.send(());
+        }
+    }
+
+    pub fn session_count(&self) -> usize {
+        lock(&self.shared.sessions).len()
+    }
+
+    /// Stops accepting, ends every session (awaiting each `onClose`), lets in-flight
+    /// responses finish within a grace period, then closes what remains.
+    pub async fn shutdown(&self) {
+        let Some(mut tasks) = lock(&self.tasks).take() else {
+            return;
+        };
+        self.shared.stopping.send_replace(true);
+        let keys: Vec<Arc<str>> = lock(&self.shared.sessions).keys().cloned().collect();
+        let closing: Vec<_> = keys
+            .iter()
+            .filter_map(|k| self.shared.end_session(k))
+            .collect();
+        for done in closing {
+            let _ = tokio::time::timeout(ON_CLOSE_TIMEOUT, done).await;
+        }
+        while tasks.join_next().await.is_some() {}
+        lock(&self.shared.pending_servers).clear();
+        lock(&self.shared.pending_closes).clear();
+    }
+}

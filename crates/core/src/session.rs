@@ -1,0 +1,506 @@
+//! One MCP session: its streams, which stream each in-flight request answers on, and its
+//! event store. Pure state: no I/O beyond pushing frames into channels.
+
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::STREAM_BUFFER_FRAMES;
+use crate::event_store::{EventStore, StreamId, STANDALONE_STREAM};
+use crate::jsonrpc::{self, Outgoing};
+use crate::sse;
+
+/// Where a POST wants its answers.
+pub enum Answer {
+    /// An SSE stream.
+    Sse(mpsc::Receiver<Bytes>),
+    /// One JSON body once every response is in (the responses, in arrival order).
+    Json(oneshot::Receiver<Vec<String>>),
+}
+
+/// A live SSE connection of a stream; `None` while no client listens.
+type Sink = Option<mpsc::Sender<Bytes>>;
+
+struct Stream {
+    sink: Sink,
+    /// Requests of this stream still waiting for their response.
+    pending: usize,
+    json: Option<JsonCollector>,
+}
+
+struct JsonCollector {
+    responses: Vec<String>,
+    done: Option<oneshot::Sender<Vec<String>>>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// The message is not JSON-RPC.
+    Invalid,
+    /// The session has ended.
+    Closed,
+}
+
+/// What a send did to the session, for the server to act on.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Sent {
+    /// The last response of a POST stream went out: the exchange is complete.
+    pub completed_exchange: bool,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum ResumeError {
+    /// The event id is unknown or evicted.
+    UnknownEvent,
+    /// The id names the standalone stream, and it already has a listener.
+    Conflict,
+}
+
+pub struct Resumed {
+    pub frames: Vec<Bytes>,
+    /// The rest of the stream, when it is still live.
+    pub live: Option<mpsc::Receiver<Bytes>>,
+}
+
+struct State {
+    streams: HashMap<StreamId, Stream>,
+    requests: HashMap<String, StreamId>,
+    standalone: Sink,
+    store: Option<EventStore>,
+    next_stream: StreamId,
+    closed: bool,
+    last_active: Instant,
+}
+
+pub struct Session {
+    /// The key the host names this session by (the session id when stateful).
+    pub key: Arc<str>,
+    /// `Mcp-Session-Id`; `None` in stateless mode.
+    pub id: Option<String>,
+    /// The protocol version the client initialized with.
+    pub protocol_version: Option<String>,
+    state: Mutex<State>,
+}
+
+fn live(sink: &Sink) -> bool {
+    sink.as_ref().is_some_and(|s| !s.is_closed())
+}
+
+/// Pushes a frame to a listener; a closed or hopelessly slow listener is dropped (it can
+/// come back with `Last-Event-ID`).
+fn push(sink: &mut Sink, frame: Bytes) {
+    if let Some(tx) = sink {
+        if tx.try_send(frame).is_err() {
+            *sink = None;
+        }
+    }
+}
+
+fn channel() -> (mpsc::Sender<Bytes>, mpsc::Receiver<Bytes>) {
+    mpsc::channel(STREAM_BUFFER_FRAMES)
+}
+
+impl Session {
+    pub fn new(
+        key: Arc<str>,
+        id: Option<String>,
+        protocol_version: Option<String>,
+        store: Option<EventStore>,
+    ) -> Self {
+        Session {
+            key,
+            id,
+            protocol_version,
+            state: Mutex::new(State {
+                streams: HashMap::new(),
+                requests: HashMap::new(),
+                standalone: None,
+                store,
+                next_stream: STANDALONE_STREAM + 1,
+                closed: false,
+                last_active: Instant::now(),
+            }),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way that
+        // matters more than losing the session, so poisoning is ignored.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn has_store(&self) -> bool {
+        self.state().store.is_some()
+    }
+
+    pub fn touch(&self) {
+        self.state().last_active = Instant::now();
+    }
+
+    /// Idle: no listener on any stream and no activity since `since`.
+    pub fn idle_since(&self, since: Instant) -> bool {
+        let state = self.state();
+        state.last_active < since
+            && !live(&state.standalone)
+            && !state.streams.values().any(|s| live(&s.sink))
+    }
+
+    /// Opens the stream that answers a POST's requests. With `priming`, a priming event is
+    /// stored now (so it precedes every message of the stream) and returned for writing.
+    pub fn open_post_stream<'a>(
+        &self,
+        request_ids: impl Iterator<Item = &'a str>,
+        json_mode: bool,
+        priming: bool,
+    ) -> Option<(Answer, Option<Bytes>)> {
+        let mut state = self.state();
+        if state.closed {
+            return None;
+        }
+        state.last_active = Instant::now();
+        let id = state.next_stream;
+        state.next_stream += 1;
+        let mut pending = 0;
+        for request in request_ids {
+            state.requests.insert(request.to_string(), id);
+            pending += 1;
+        }
+        let (stream, answer) = if json_mode {
+            let (tx, rx) = oneshot::channel();
+            let collector = JsonCollector {
+                responses: Vec::with_capacity(pending),
+                done: Some(tx),
+            };
+            (
+                Stream {
+                    sink: None,
+                    pending,
+                    json: Some(collector),
+                },
+                Answer::Json(rx),
+            )
+        } else {
+            let (tx, rx) = channel();
+            (
+                Stream {
+                    sink: Some(tx),
+                    pending,
+                    json: None,
+                },
+                Answer::Sse(rx),
+            )
+        };
+        state.streams.insert(id, stream);
+        let prime = match (&mut state.store, priming && !json_mode) {
+            (Some(store), true) => Some(store.store_priming(id)),
+            _ => None,
+        };
+        Some((answer, prime))
+    }
+
+    /// Routes one message the server sends: a response to the stream of its request,
+    /// anything else to the stream of `related` (a raw request id), or the standalone stream.
+    pub fn send(&self, json: &str, related: Option<&str>) -> Result<Sent, SendError> {
+        let outgoing = jsonrpc::classify_outgoing(json).map_err(|_| SendError::Invalid)?;
+        let mut state = self.state();
+        if state.closed {
+            return Err(SendError::Closed);
+        }
+        let state = &mut *state;
+        let (stream_id, is_response) = match &outgoing {
+            Outgoing::Response { id } => (state.requests.remove(id), true),
+            Outgoing::Other => (related.and_then(|r| state.requests.get(r).copied()), false),
+        };
+        let Some(stream_id) = stream_id.filter(|id| state.streams.contains_key(id)) else {
+            if is_response {
+                // A response to nothing in flight (already answered, or never asked): drop it.
+                return Ok(Sent::default());
+            }
+            let frame = match &mut state.store {
+                Some(store) => store.store_message(STANDALONE_STREAM, json),
+                None => sse::message_event(None, json),
+            };
+            push(&mut state.standalone, frame);
+            return Ok(Sent::default());
+        };
+        let stream = state.streams.get_mut(&stream_id).expect("checked above");
+        if let Some(collector) = &mut stream.json {
+            // JSON mode carries responses only; related notifications have no place to go.
+            if is_response {
+                collector.responses.push(json.to_string());
+            }
+        } else {
+            let frame = match &mut state.store {
+                Some(store) => store.store_message(stream_id, json),
+                None => sse::message_event(None, json),
+            };
+            push(&mut stream.sink, frame);
+        }
+        if !is_response {
+            return Ok(Sent::default());
+        }
+        stream.pending = stream.pending.saturating_sub(1);
+        if stream.pending > 0 {
+            return Ok(Sent::default());
+        }
+        let stream = state.streams.remove(&stream_id).expect("present");
+        if let Some(mut collector) = stream.json {
+            if let Some(done) = collector.done.take() {
+                let _ = done.send(collector.responses);
+            }
+        }
+        // Dropping the sink ends the SSE body after its queued frames.
+        Ok(Sent {
+            completed_exchange: true,
+        })
+    }
+
+    /// Opens the standalone GET stream; `None` when one is already listening.
+    pub fn open_standalone(&self) -> Option<mpsc::Receiver<Bytes>> {
+        let mut state = self.state();
+        if state.closed || live(&state.standalone) {
+            return None;
+        }
+        state.last_active = Instant::now();
+        let (tx, rx) = channel();
+        state.standalone = Some(tx);
+        Some(rx)
+    }
+
+    /// `Last-Event-ID`: the stream's events after that id, then the live rest of it.
+    pub fn resume(&self, last_event_id: &str) -> Result<Resumed, ResumeError> {
+        let mut state = self.state();
+        let state = &mut *state;
+        state.last_active = Instant::now();
+        let replay = state
+            .store
+            .as_ref()
+            .and_then(|s| s.replay_after(last_event_id))
+            .ok_or(ResumeError::UnknownEvent)?;
+        let sink = if replay.stream == STANDALONE_STREAM {
+            if live(&state.standalone) {
+                return Err(ResumeError::Conflict);
+            }
+            Some(&mut state.standalone)
+        } else {
+            state.streams.get_mut(&replay.stream).map(|s| &mut s.sink)
+        };
+        let live_rest = sink.filter(|_| !state.closed).map(|sink| {
+            let (tx, rx) = channel();
+            *sink = Some(tx);
+            rx
+        });
+        Ok(Resumed {
+            frames: replay.frames,
+            live: live_rest,
+        })
+    }
+
+    /// Ends every stream. Returns false when the session was already closed.
+    pub fn close(&self) -> bool {
+        let mut state = self.state();
+        if state.closed {
+            return false;
+        }
+        state.closed = true;
+        state.streams.clear();
+        state.requests.clear();
+        state.standalone = None;
+        true
+    }
+
+    /// Streams still waiting for responses (for tests and diagnostics).
+    pub fn open_streams(&self) -> usize {
+        self.state().streams.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(store: bool) -> Session {
+        Session::new(
+            "k".into(),
+            Some("k".into()),
+            None,
+            store.then(|| EventStore::new(100)),
+        )
+    }
+
+    fn sse(answer: Answer) -> mpsc::Receiver<Bytes> {
+        match answer {
+            Answer::Sse(rx) => rx,
+            Answer::Json(_) => panic!("expected SSE"),
+        }
+    }
+
+    fn drain(rx: &mut mpsc::Receiver<Bytes>) -> Vec<String> {
+        let mut out = vec![];
+        while let Ok(frame) = rx.try_recv() {
+            out.push(String::from_utf8(frame.to_vec()).unwrap());
+        }
+        out
+    }
+
+    #[test]
+    fn routes_responses_and_related_messages_to_their_post_stream() {
+        let s = session(false);
+        let (a, _) = s.open_post_stream(["1"].into_iter(), false, false).unwrap();
+        let (b, _) = s.open_post_stream(["2"].into_iter(), false, false).unwrap();
+        let (mut a, mut b) = (sse(a), sse(b));
+        let mut standalone = s.open_standalone().unwrap();
+        s.send(
+            r#"{"jsonrpc":"2.0","method":"notifications/progress"}"#,
+            Some("2"),
+        )
+        .unwrap();
+        s.send(
+            r#"{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"#,
+            None,
+        )
+        .unwrap();
+        let done = s
+            .send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None)
+            .unwrap();
+        assert!(done.completed_exchange);
+        assert_eq!(
+            drain(&mut a),
+            vec!["event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n\n"]
+        );
+        assert!(
+            a.try_recv().is_err() && a.is_closed(),
+            "stream ends after its last response"
+        );
+        assert_eq!(drain(&mut b).len(), 1);
+        assert!(!b.is_closed());
+        assert_eq!(drain(&mut standalone).len(), 1);
+        assert_eq!(s.open_streams(), 1);
+    }
+
+    #[test]
+    fn batch_stream_ends_after_all_responses() {
+        let s = session(false);
+        let (a, _) = s
+            .open_post_stream(["1", "\"x\""].into_iter(), false, false)
+            .unwrap();
+        let mut a = sse(a);
+        assert!(
+            !s.send(r#"{"jsonrpc":"2.0","id":"x","result":{}}"#, None)
+                .unwrap()
+                .completed_exchange
+        );
+        assert!(
+            s.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None)
+                .unwrap()
+                .completed_exchange
+        );
+        assert_eq!(drain(&mut a).len(), 2);
+    }
+
+    #[tokio::test]
+    async fn json_mode_collects_responses_and_drops_notifications() {
+        let s = session(true);
+        let (answer, prime) = s
+            .open_post_stream(["1", "2"].into_iter(), true, true)
+            .unwrap();
+        assert!(prime.is_none(), "JSON answers have no priming event");
+        let Answer::Json(rx) = answer else { panic!() };
+        s.send(
+            r#"{"jsonrpc":"2.0","method":"notifications/progress"}"#,
+            Some("1"),
+        )
+        .unwrap();
+        s.send(r#"{"jsonrpc":"2.0","id":2,"result":{}}"#, None)
+            .unwrap();
+        s.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None)
+            .unwrap();
+        assert_eq!(rx.await.unwrap().len(), 2);
+    }
+
+    #[test]
+    fn second_standalone_stream_conflicts() {
+        let s = session(false);
+        let first = s.open_standalone().unwrap();
+        assert!(s.open_standalone().is_none());
+        drop(first);
+        assert!(
+            s.open_standalone().is_some(),
+            "a dropped listener frees the slot"
+        );
+    }
+
+    #[test]
+    fn resumes_a_post_stream_with_what_was_missed() {
+        let s = session(true);
+        let (a, prime) = s.open_post_stream(["1"].into_iter(), false, true).unwrap();
+        let prime = String::from_utf8(prime.unwrap().to_vec()).unwrap();
+        assert_eq!(prime, "id: 1_1\ndata: \n\n");
+        drop(a); // the client went away
+        s.send(
+            r#"{"jsonrpc":"2.0","method":"notifications/progress"}"#,
+            Some("1"),
+        )
+        .unwrap();
+        let resumed = s.resume("1_1").unwrap();
+        assert_eq!(resumed.frames.len(), 1);
+        let mut live = resumed.live.unwrap();
+        s.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None)
+            .unwrap();
+        let rest = drain(&mut live);
+        assert_eq!(
+            rest,
+            vec!["event: message\nid: 1_3\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n\n"]
+        );
+        assert!(live.is_closed());
+        // Completed since: replay only, nothing live.
+        let again = s.resume("1_1").unwrap();
+        assert_eq!(again.frames.len(), 2);
+        assert!(again.live.is_none());
+        assert_eq!(s.resume("9_9").err(), Some(ResumeError::UnknownEvent));
+    }
+
+    #[test]
+    fn unrelated_messages_wait_in_the_store_for_a_standalone_listener() {
+        let s = session(true);
+        let mut first = s.open_standalone().unwrap();
+        s.send(r#"{"jsonrpc":"2.0","method":"a"}"#, None).unwrap();
+        let id = drain(&mut first)[0]
+            .lines()
+            .nth(1)
+            .unwrap()
+            .trim_start_matches("id: ")
+            .to_string();
+        assert_eq!(s.resume(&id).err(), Some(ResumeError::Conflict));
+        drop(first);
+        s.send(r#"{"jsonrpc":"2.0","method":"b"}"#, None).unwrap();
+        let resumed = s.resume(&id).unwrap();
+        assert_eq!(resumed.frames.len(), 1);
+        assert!(resumed.live.is_some());
+    }
+
+    #[test]
+    fn closed_session_rejects_everything() {
+        let s = session(false);
+        let (a, _) = s.open_post_stream(["1"].into_iter(), false, false).unwrap();
+        let a = sse(a);
+        assert!(s.close());
+        assert!(!s.close());
+        assert!(a.is_closed());
+        assert_eq!(
+            s.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None),
+            Err(SendError::Closed)
+        );
+        assert!(s.open_standalone().is_none());
+        assert!(s
+            .open_post_stream(std::iter::empty(), false, false)
+            .is_none());
+    }
+
+    #[test]
+    fn rejects_non_jsonrpc_sends() {
+        assert_eq!(session(false).send("{}", None), Err(SendError::Invalid));
+    }
+}

@@ -1,0 +1,450 @@
+//! The Streamable HTTP endpoint: POST, GET and DELETE on `/mcp` (CONTRACT §4).
+
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
+use hyper::body::Incoming;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+use crate::config::{EventStoreMode, PRIMING_DELAY};
+use crate::event_store::EventStore;
+use crate::host::{CreateReason, HostEvent, RequestHead, ServerOutcome};
+use crate::jsonrpc::{self, ParseError, Posted, PRIMING_PROTOCOL_VERSION};
+use crate::pipeline::{read_body, request_head, BodyError};
+use crate::reply::{self, Reply, SESSION_HEADER};
+use crate::server::{Peer, Shared};
+use crate::session::{Answer, ResumeError, Session};
+
+const PROTOCOL_HEADER: &str = "mcp-protocol-version";
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn accepts(headers: &HeaderMap, media: &str) -> bool {
+    headers.get_all(header::ACCEPT).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.to_ascii_lowercase().contains(media))
+    })
+}
+
+fn bad_request(message: &str) -> Reply {
+    reply::error(StatusCode::BAD_REQUEST, -32000, message, None)
+}
+
+fn session_not_found() -> Reply {
+    reply::error(StatusCode::NOT_FOUND, -32001, "Session not found", None)
+}
+
+fn method_not_allowed(allow: &'static str) -> Reply {
+    let mut res = reply::error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        -32000,
+        "Method not allowed.",
+        None,
+    );
+    res.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    res
+}
+
+fn too_large(max: usize) -> Reply {
+    let message = format!("Payload Too Large: request body exceeds {max} bytes");
+    let mut res = reply::error(StatusCode::PAYLOAD_TOO_LARGE, -32600, &message, None);
+    res.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    res
+}
+
+fn ended_before_answer(id: Option<&str>) -> Reply {
+    reply::error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        -32603,
+        "Internal error: the session ended before responding",
+        id,
+    )
+}
+
+/// The protocol version header, when present, must be one we speak.
+fn check_protocol_version(headers: &HeaderMap) -> Result<Option<&str>, Reply> {
+    match headers.get(PROTOCOL_HEADER) {
+        None => Ok(None),
+        Some(v) => match v.to_str() {
+            Ok(v) if jsonrpc::is_supported_version(v) => Ok(Some(v)),
+            _ => Err(bad_request(&format!(
+                "Bad Request: Unsupported protocol version (supported versions: {})",
+                jsonrpc::SUPPORTED_PROTOCOL_VERSIONS.join(", ")
+            ))),
+        },
+    }
+}
+
+/// mcp-proxy's heuristic, which FastMCP 3.x relies on: a createServer error that talks
+/// about authentication is a 401.
+fn is_auth_error(message: &str) -> bool {
+    ["Authentication", "Invalid JWT", "Token", "Unauthorized"]
+        .iter()
+        .any(|w| message.contains(w))
+}
+
+enum First {
+    Frame(Bytes),
+    Ended,
+    Waited,
+}
+
+impl Shared {
+    pub(crate) async fn streamable(self: &Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
+        match *req.method() {
+            Method::POST => self.post(req, peer).await,
+            Method::GET => self.get(req.headers()),
+            Method::DELETE => self.delete(req.headers()).await,
+            _ if self.config.stateless => method_not_allowed("POST"),
+            _ => method_not_allowed("GET, POST, DELETE"),
+        }
+    }
+
+    async fn post(self: &Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
+        let (parts, body) = req.into_parts();
+        let max = self.config.max_body_size;
+        let declared = header(&parts.headers, "content-length").and_then(|v| v.parse::<u64>().ok());
+        if let (Some(max), Some(len)) = (max, declared) {
+            if len > max as u64 {
+                return too_large(max);
+            }
+        }
+        let body = match read_body(body, max).await {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => return too_large(max.unwrap_or_default()),
+            Err(BodyError::Broken) => {
+                return bad_request("Bad Request: the request body could not be read")
+            }
+        };
+        if !(accepts(&parts.headers, "application/json")
+            && accepts(&parts.headers, "text/event-stream"))
+        {
+            return reply::error(
+                StatusCode::NOT_ACCEPTABLE,
+                -32000,
+                "Not Acceptable: Client must accept both application/json and text/event-stream",
+                None,
+            );
+        }
+        let content_type = header(&parts.headers, "content-type")
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if !content_type.starts_with("application/json") {
+            return reply::error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                -32000,
+                "Unsupported Media Type: Content-Type must be application/json",
+                None,
+            );
+        }
+        let posted = match jsonrpc::parse_posted(&body) {
+            Ok(posted) => posted,
+            Err(ParseError::InvalidJson) => {
+                return reply::error(
+                    StatusCode::BAD_REQUEST,
+                    -32700,
+                    "Parse error: Invalid JSON",
+                    None,
+                )
+            }
+            Err(ParseError::NotJsonRpc) => {
+                return reply::error(
+                    StatusCode::BAD_REQUEST,
+                    -32700,
+                    "Parse error: Invalid JSON-RPC message",
+                    None,
+                )
+            }
+        };
+        let header_version = match check_protocol_version(&parts.headers) {
+            Ok(v) => v.map(str::to_string),
+            Err(res) => return res,
+        };
+        // Bodies are JSON-RPC, which JSON makes UTF-8; parsing succeeded, so this holds.
+        let text = String::from_utf8(body).unwrap_or_default();
+        let head = Arc::new(request_head(&parts, peer));
+        let version = header_version.or_else(|| posted.initialize_version.clone());
+        if self.config.stateless {
+            return self.stateless_post(posted, text, head, version).await;
+        }
+        match header(&parts.headers, SESSION_HEADER) {
+            None => self.initialize(posted, text, head, version).await,
+            Some(id) => {
+                let Some(session) = self.session(id) else {
+                    return session_not_found();
+                };
+                if posted.has_initialize() {
+                    return reply::error(
+                        StatusCode::BAD_REQUEST,
+                        -32600,
+                        "Invalid Request: Server already initialized",
+                        posted.first_request_id(),
+                    );
+                }
+                self.exchange(&session, &posted, text, head, version).await
+            }
+        }
+    }
+
+    fn new_store(&self) -> Option<EventStore> {
+        match self.config.event_store {
+            EventStoreMode::InMemory { max_events } => Some(EventStore::new(max_events)),
+            EventStoreMode::Off => None,
+        }
+    }
+
+    async fn initialize(
+        self: &Arc<Self>,
+        posted: Posted,
+        text: String,
+        head: Arc<RequestHead>,
+        version: Option<String>,
+    ) -> Reply {
+        if !posted.has_initialize() {
+            return bad_request("Bad Request: No valid session ID provided");
+        }
+        if posted.batch {
+            return reply::error(
+                StatusCode::BAD_REQUEST,
+                -32600,
+                "Invalid Request: initialize must not be part of a batch",
+                posted.first_request_id(),
+            );
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let session = Arc::new(Session::new(
+            Arc::from(id.as_str()),
+            Some(id),
+            version.clone(),
+            self.new_store(),
+        ));
+        if let Err(res) = self
+            .create_server(&session, CreateReason::Initialize, &head, &posted)
+            .await
+        {
+            return res;
+        }
+        self.exchange(&session, &posted, text, head, version).await
+    }
+
+    async fn stateless_post(
+        self: &Arc<Self>,
+        posted: Posted,
+        text: String,
+        head: Arc<RequestHead>,
+        version: Option<String>,
+    ) -> Reply {
+        let key: Arc<str> = Arc::from(format!("stateless-{}", self.token()));
+        let session = Arc::new(Session::new(key, None, version.clone(), None));
+        if let Err(res) = self
+            .create_server(&session, CreateReason::Stateless, &head, &posted)
+            .await
+        {
+            return res;
+        }
+        let res = self.exchange(&session, &posted, text, head, version).await;
+        if !posted.has_requests() {
+            self.end_session(&session.key);
+        }
+        res
+    }
+
+    /// Asks the host for a server for `session` and waits until it is connected.
+    async fn create_server(
+        self: &Arc<Self>,
+        session: &Arc<Session>,
+        reason: CreateReason,
+        head: &Arc<RequestHead>,
+        posted: &Posted,
+    ) -> Result<(), Reply> {
+        let token = self.token();
+        let (_pending, outcome) = self.expect_server(token);
+        // Registered first, so the transport can send as soon as it is connected.
+        self.insert_session(session.clone());
+        self.host.dispatch(HostEvent::CreateServer {
+            token,
+            session: session.key.clone(),
+            session_id: session.id.clone(),
+            reason,
+            request: head.clone(),
+        });
+        let id = posted.first_request_id();
+        let outcome = match tokio::time::timeout(self.config.callback_timeout, outcome).await {
+            Ok(Ok(outcome)) => outcome,
+            _ => {
+                self.discard_session(&session.key);
+                return Err(reply::error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    -32603,
+                    "Error creating server: timed out",
+                    id,
+                ));
+            }
+        };
+        let failure = match outcome {
+            ServerOutcome::Ready => return Ok(()),
+            ServerOutcome::CreateFailed { message } if is_auth_error(&message) => {
+                reply::error(StatusCode::UNAUTHORIZED, -32000, &message, id)
+            }
+            ServerOutcome::CreateFailed { .. } => reply::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                -32603,
+                "Error creating server",
+                id,
+            ),
+            ServerOutcome::ConnectFailed { .. } => reply::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                -32603,
+                "Error connecting to server",
+                id,
+            ),
+            ServerOutcome::Respond(response) => reply::response_like(&response),
+        };
+        self.discard_session(&session.key);
+        Err(failure)
+    }
+
+    /// Delivers a POST's messages and answers with what the server sends back.
+    async fn exchange(
+        &self,
+        session: &Session,
+        posted: &Posted,
+        text: String,
+        head: Arc<RequestHead>,
+        version: Option<String>,
+    ) -> Reply {
+        let session_id = session.id.as_deref();
+        let deliver = HostEvent::Deliver {
+            session: session.key.clone(),
+            body: text,
+            request: head,
+        };
+        if !posted.has_requests() {
+            session.touch();
+            self.host.dispatch(deliver);
+            return reply::with_session(reply::empty(StatusCode::ACCEPTED), session_id);
+        }
+        let version = version.or_else(|| session.protocol_version.clone());
+        let priming = version
+            .as_deref()
+            .is_some_and(|v| v >= PRIMING_PROTOCOL_VERSION);
+        let Some((answer, prime)) = session.open_post_stream(
+            posted.request_ids(),
+            self.config.enable_json_response,
+            priming,
+        ) else {
+            return session_not_found();
+        };
+        self.host.dispatch(deliver);
+        let first_id = posted.first_request_id();
+        match answer {
+            Answer::Json(done) => match done.await {
+                Ok(responses) => {
+                    let body = if posted.batch {
+                        format!("[{}]", responses.join(","))
+                    } else {
+                        responses.concat()
+                    };
+                    reply::with_session(reply::json(StatusCode::OK, body), session_id)
+                }
+                Err(_) => ended_before_answer(first_id),
+            },
+            Answer::Sse(mut live) => {
+                // Headers wait for the first event, so a handler can still answer with
+                // another status (403) until something was written.
+                let first = match &prime {
+                    Some(_) => tokio::select! {
+                        frame = live.recv() => frame.map_or(First::Ended, First::Frame),
+                        _ = tokio::time::sleep(PRIMING_DELAY) => First::Waited,
+                    },
+                    None => live.recv().await.map_or(First::Ended, First::Frame),
+                };
+                let queued: Vec<Bytes> = match first {
+                    First::Frame(frame) => prime.into_iter().chain(Some(frame)).collect(),
+                    First::Waited => prime.into_iter().collect(),
+                    First::Ended => {
+                        // The stream ended with nothing sent: the session was closed.
+                        let Some(frame) = drain(&mut live) else {
+                            return ended_before_answer(first_id);
+                        };
+                        vec![frame]
+                    }
+                };
+                reply::with_session(reply::sse(queued, Some(live)), session_id)
+            }
+        }
+    }
+
+    fn get(&self, headers: &HeaderMap) -> Reply {
+        if self.config.stateless {
+            return method_not_allowed("POST");
+        }
+        if !accepts(headers, "text/event-stream") {
+            return reply::error(
+                StatusCode::NOT_ACCEPTABLE,
+                -32000,
+                "Not Acceptable: Client must accept text/event-stream",
+                None,
+            );
+        }
+        let session = match self.known_session(headers) {
+            Ok(session) => session,
+            Err(res) => return res,
+        };
+        if let Err(res) = check_protocol_version(headers) {
+            return res;
+        }
+        let session_id = session.id.as_deref();
+        if let Some(last) = header(headers, "last-event-id") {
+            return match session.resume(last) {
+                Ok(resumed) => {
+                    reply::with_session(reply::sse(resumed.frames, resumed.live), session_id)
+                }
+                Err(ResumeError::UnknownEvent) => bad_request("Bad Request: Unknown Last-Event-ID"),
+                Err(ResumeError::Conflict) => conflict(),
+            };
+        }
+        match session.open_standalone() {
+            Some(live) => reply::with_session(reply::sse([], Some(live)), session_id),
+            None => conflict(),
+        }
+    }
+
+    async fn delete(&self, headers: &HeaderMap) -> Reply {
+        if self.config.stateless {
+            return method_not_allowed("POST");
+        }
+        let session = match self.known_session(headers) {
+            Ok(session) => session,
+            Err(res) => return res,
+        };
+        self.end_session_and_wait(&session.key).await;
+        reply::empty(StatusCode::OK)
+    }
+
+    fn known_session(&self, headers: &HeaderMap) -> Result<Arc<Session>, Reply> {
+        let Some(id) = header(headers, SESSION_HEADER) else {
+            return Err(bad_request(
+                "Bad Request: Mcp-Session-Id header is required",
+            ));
+        };
+        self.session(id).ok_or_else(session_not_found)
+    }
+}
+
+fn conflict() -> Reply {
+    reply::error(
+        StatusCode::CONFLICT,
+        -32000,
+        "Conflict: Only one SSE stream is allowed per session",
+        None,
+    )
+}
+
+fn drain(live: &mut mpsc::Receiver<Bytes>) -> Option<Bytes> {
+    live.try_recv().ok()
+}

@@ -1,0 +1,4 @@
+"use strict";
+const { startHTTPServer } = require("./lib/startHTTPServer");
+
+module.exports = { startHTTPServer };

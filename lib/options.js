@@ -1,0 +1,63 @@
+"use strict";
+// Turns `startHTTPServer` options (mcp-proxy's names and defaults) into the flat shape the
+// addon takes. Every bound has a named default here or in crates/core/src/config.rs.
+
+const DEFAULT_HOST = "::";
+const DEFAULT_STREAM_ENDPOINT = "/mcp";
+const DEFAULT_EVENT_STORE_MAX_EVENTS = 1000;
+const DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024;
+const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 300_000;
+const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 30 * 60_000;
+const DEFAULT_CALLBACK_TIMEOUT_MS = 30_000;
+
+function joinList(value) {
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+function corsOptions(cors) {
+  if (cors === false) return { enabled: false };
+  if (cors === true || cors === undefined || cors === null) return { enabled: true };
+  const native = {
+    enabled: true,
+    credentials: cors.credentials,
+    methods: joinList(cors.methods),
+    allowedHeaders: joinList(cors.allowedHeaders),
+    exposedHeaders: joinList(cors.exposedHeaders),
+    maxAge: cors.maxAge,
+  };
+  if (Array.isArray(cors.origin)) native.originList = cors.origin.map(String);
+  else if (typeof cors.origin === "string") native.origin = cors.origin;
+  return native;
+}
+
+function eventStoreMaxEvents(options) {
+  if (options.eventStore === false) return 0;
+  const max = options.eventStore?.maxEvents ?? options.eventStoreMaxEvents ?? DEFAULT_EVENT_STORE_MAX_EVENTS;
+  if (!Number.isInteger(max) || max < 1) throw new TypeError("eventStoreMaxEvents must be a positive integer");
+  return max;
+}
+
+function nativeOptions(options) {
+  if (!options || typeof options.createServer !== "function") {
+    throw new TypeError("startHTTPServer: createServer is required");
+  }
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
+    throw new TypeError("startHTTPServer: port must be an integer from 0 to 65535");
+  }
+  const maxBodySize = options.maxBodySize === false ? 0 : options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
+  return {
+    host: options.host ?? DEFAULT_HOST,
+    port: options.port,
+    streamEndpoint: options.streamEndpoint === undefined ? DEFAULT_STREAM_ENDPOINT : options.streamEndpoint || "",
+    stateless: Boolean(options.stateless),
+    enableJsonResponse: Boolean(options.enableJsonResponse),
+    eventStoreMaxEvents: eventStoreMaxEvents(options),
+    maxBodySize,
+    keepAliveTimeoutMs: options.keepAliveTimeout ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    sessionIdleTimeoutMs: options.sessionIdleTimeout ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS,
+    callbackTimeoutMs: options.callbackTimeout ?? DEFAULT_CALLBACK_TIMEOUT_MS,
+    cors: corsOptions(options.cors),
+  };
+}
+
+module.exports = { nativeOptions };

@@ -1,0 +1,148 @@
+"use strict";
+// The public `startHTTPServer`: normalises options, starts the Rust server, and runs the
+// callbacks Rust asks for. Everything protocol-shaped happens in Rust.
+const native = require("./native");
+const { nativeOptions } = require("./options");
+const { IncomingMessageLike, headersFromRaw } = require("./request");
+const { NativeTransport } = require("./transport");
+const { isResponseLike, respondOutcome } = require("./responseLike");
+
+function messageOf(error) {
+  if (error instanceof Error) return error.message;
+  return typeof error === "string" ? error : String(error);
+}
+
+/** A Response-like thrown or returned by a callback, read into an outcome; reading can fail too. */
+async function responseOutcome(response) {
+  try {
+    return await respondOutcome(response);
+  } catch (error) {
+    console.error("[mcp-proxy] error reading a Response thrown by a callback", error);
+    return { kind: "createFailed", message: "Error reading response" };
+  }
+}
+
+async function closeQuietly(server) {
+  try {
+    await server.close();
+  } catch (error) {
+    console.error("[mcp-proxy] error closing server", error);
+  }
+}
+
+async function startHTTPServer(options) {
+  const flat = nativeOptions(options);
+  const { createServer, onConnect, onClose } = options;
+  /** session key → { server, transport } */
+  const sessions = new Map();
+  let server;
+
+  async function create(event) {
+    const req = new IncomingMessageLike(event.request);
+    let mcpServer;
+    try {
+      mcpServer = await createServer(req);
+      if (isResponseLike(mcpServer)) {
+        server.serverReady(event.token, await responseOutcome(mcpServer));
+        return;
+      }
+    } catch (error) {
+      if (isResponseLike(error)) {
+        server.serverReady(event.token, await responseOutcome(error));
+        return;
+      }
+      console.error("[mcp-proxy] error creating server", error);
+      server.serverReady(event.token, { kind: "createFailed", message: messageOf(error) });
+      return;
+    }
+    const transport = new NativeTransport(server, event.session, event.sessionId);
+    sessions.set(event.session, { server: mcpServer, transport });
+    // Not awaited (CONTRACT §6): the SDK sets its handlers synchronously, and FastMCP's
+    // connect waits for the client before it resolves.
+    Promise.resolve()
+      .then(() => mcpServer.connect(transport))
+      .catch((error) => console.error("[mcp-proxy] error connecting to server", error));
+    try {
+      await onConnect?.(mcpServer);
+    } catch (error) {
+      sessions.delete(event.session);
+      console.error("[mcp-proxy] error connecting to server", error);
+      const outcome = isResponseLike(error)
+        ? await responseOutcome(error)
+        : { kind: "connectFailed", message: messageOf(error) };
+      server.serverReady(event.token, outcome);
+      await closeQuietly(mcpServer);
+      return;
+    }
+    if (!server.serverReady(event.token, { kind: "ready" })) {
+      // Nobody waits any more (the client left, or the wait timed out).
+      sessions.delete(event.session);
+      await closeQuietly(mcpServer);
+    }
+  }
+
+  function deliver(event) {
+    const session = sessions.get(event.session);
+    const onmessage = session?.transport.onmessage;
+    if (!onmessage) return;
+    let parsed;
+    try {
+      parsed = JSON.parse(event.body);
+    } catch (error) {
+      // Rust validated the body; reaching this is a bug worth seeing, not a crash.
+      console.error("[mcp-proxy] undeliverable message", error);
+      return;
+    }
+    const extra = { requestInfo: { headers: headersFromRaw(event.request.rawHeaders) } };
+    for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
+      onmessage.call(session.transport, message, extra);
+    }
+  }
+
+  async function close(event) {
+    const session = sessions.get(event.session);
+    sessions.delete(event.session);
+    if (session) {
+      try {
+        await onClose?.(session.server);
+      } catch (error) {
+        console.error("[mcp-proxy] error in onClose", error);
+      }
+      await closeQuietly(session.server);
+    }
+    server.sessionClosed(event.token);
+  }
+
+  const handlers = { create, message: deliver, close };
+
+  // Called by Rust, fire-and-forget: it must never throw, or Node would crash.
+  function dispatch(event) {
+    try {
+      const result = handlers[event.kind]?.(event);
+      if (result && typeof result.catch === "function") {
+        result.catch((error) => console.error(`[mcp-proxy] error handling ${event.kind}`, error));
+      }
+    } catch (error) {
+      console.error(`[mcp-proxy] error handling ${event.kind}`, error);
+    }
+  }
+
+  try {
+    server = await native.start(flat, dispatch);
+  } catch (error) {
+    const code = /^listen (E[A-Z]+)/.exec(error.message)?.[1];
+    if (code) error.code = code;
+    throw error;
+  }
+
+  let closing;
+  return {
+    port: server.port,
+    close() {
+      closing ??= server.close();
+      return closing;
+    },
+  };
+}
+
+module.exports = { startHTTPServer };

@@ -1,0 +1,126 @@
+//! The shapes that cross the boundary: host events to JS, outcomes from JS.
+
+use mcp_proxy_core::{CreateReason, HostEvent, RequestHead, ResponseLike, ServerOutcome};
+use napi_derive::napi;
+
+/// `http.IncomingMessage`-like facts about a request; headers flattened as
+/// `[name, value, name, value, …]` like Node's `rawHeaders`.
+#[napi(object)]
+pub struct JsRequestHead {
+    pub method: String,
+    pub url: String,
+    pub http_version: String,
+    pub raw_headers: Vec<String>,
+    pub remote_address: String,
+    pub remote_port: u32,
+    pub encrypted: bool,
+}
+
+/// One event for the JS dispatcher; `kind` says which fields are set.
+#[napi(object)]
+pub struct JsHostEvent {
+    /// `create` | `message` | `close`
+    pub kind: String,
+    pub token: Option<i64>,
+    pub session: String,
+    pub session_id: Option<String>,
+    /// For `create`: `initialize` | `stateless`.
+    pub reason: Option<String>,
+    pub body: Option<String>,
+    pub request: Option<JsRequestHead>,
+}
+
+fn head_to_js(head: &RequestHead) -> JsRequestHead {
+    JsRequestHead {
+        method: head.method.clone(),
+        url: head.url.clone(),
+        http_version: head.http_version.clone(),
+        raw_headers: head
+            .headers
+            .iter()
+            .flat_map(|(k, v)| [k.clone(), v.clone()])
+            .collect(),
+        remote_address: head.remote_address.clone(),
+        remote_port: head.remote_port as u32,
+        encrypted: head.encrypted,
+    }
+}
+
+pub fn event_to_js(event: HostEvent) -> JsHostEvent {
+    let blank = |kind: &str, session: &str| JsHostEvent {
+        kind: kind.into(),
+        token: None,
+        session: session.into(),
+        session_id: None,
+        reason: None,
+        body: None,
+        request: None,
+    };
+    match event {
+        HostEvent::CreateServer {
+            token,
+            session,
+            session_id,
+            reason,
+            request,
+        } => JsHostEvent {
+            token: Some(token as i64),
+            session_id,
+            reason: Some(
+                match reason {
+                    CreateReason::Initialize => "initialize",
+                    CreateReason::Stateless => "stateless",
+                }
+                .into(),
+            ),
+            request: Some(head_to_js(&request)),
+            ..blank("create", &session)
+        },
+        HostEvent::Deliver {
+            session,
+            body,
+            request,
+        } => JsHostEvent {
+            body: Some(body),
+            request: Some(head_to_js(&request)),
+            ..blank("message", &session)
+        },
+        HostEvent::CloseSession { token, session } => JsHostEvent {
+            token: Some(token as i64),
+            ..blank("close", &session)
+        },
+    }
+}
+
+/// What JS reports after running `createServer` and `onConnect`.
+#[napi(object)]
+pub struct JsOutcome {
+    /// `ready` | `createFailed` | `connectFailed` | `respond`
+    pub kind: String,
+    pub message: Option<String>,
+    pub status: Option<u32>,
+    pub status_text: Option<String>,
+    /// `[name, value, name, value, …]`, every header line.
+    pub headers: Option<Vec<String>>,
+    pub body: Option<String>,
+}
+
+pub fn outcome_from_js(o: JsOutcome) -> ServerOutcome {
+    let message = o.message.unwrap_or_default();
+    match o.kind.as_str() {
+        "ready" => ServerOutcome::Ready,
+        "connectFailed" => ServerOutcome::ConnectFailed { message },
+        "respond" => ServerOutcome::Respond(ResponseLike {
+            status: o.status.unwrap_or(500).min(u16::MAX as u32) as u16,
+            status_text: o.status_text,
+            headers: o
+                .headers
+                .unwrap_or_default()
+                .chunks_exact(2)
+                .map(|pair| (pair[0].clone(), pair[1].clone()))
+                .collect(),
+            body: o.body.unwrap_or_default(),
+        }),
+        _ => ServerOutcome::CreateFailed { message },
+    }
+}

@@ -1,0 +1,94 @@
+//! napi exports of mcp-proxy-native. Everything protocol-shaped lives in `mcp-proxy-core`;
+//! this crate only converts between JS values and core types.
+
+mod events;
+mod host;
+mod options;
+
+use mcp_proxy_core::Server;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use std::sync::Arc;
+
+use events::{outcome_from_js, JsOutcome};
+use host::{Dispatch, JsHost};
+use options::{config_from_js, NativeOptions};
+
+/// A running server. The JS wrapper keeps it; garbage collection never stops it.
+#[napi]
+pub struct NativeServer {
+    server: Server,
+    host: Arc<JsHost>,
+}
+
+/// Binds and starts serving; rejects with the OS error when the address cannot be bound.
+#[napi]
+pub async fn start(options: NativeOptions, dispatch: Dispatch) -> Result<NativeServer> {
+    let config = config_from_js(options)?;
+    let (host_name, port) = (config.host.clone(), config.port);
+    let host = Arc::new(JsHost::new(dispatch));
+    match Server::bind(config, host.clone()).await {
+        Ok(server) => Ok(NativeServer { server, host }),
+        Err(e) => {
+            host.release();
+            let code = match e.kind() {
+                std::io::ErrorKind::AddrInUse => "EADDRINUSE",
+                std::io::ErrorKind::PermissionDenied => "EACCES",
+                std::io::ErrorKind::AddrNotAvailable => "EADDRNOTAVAIL",
+                _ => "ELISTEN",
+            };
+            Err(Error::from_reason(format!(
+                "listen {code}: {e} {host_name}:{port}"
+            )))
+        }
+    }
+}
+
+#[napi]
+impl NativeServer {
+    #[napi(getter)]
+    pub fn port(&self) -> u32 {
+        self.server.port() as u32
+    }
+
+    /// The answer to a `createServer` event. False when nobody waits for it any more.
+    #[napi]
+    pub fn server_ready(&self, token: i64, outcome: JsOutcome) -> bool {
+        self.server
+            .server_ready(token as u64, outcome_from_js(outcome))
+    }
+
+    /// A message from a session's MCP server; `related` is the JSON text of a request id.
+    /// False when the session has ended or the message is not JSON-RPC.
+    #[napi]
+    pub fn send(&self, session: String, json: String, related: Option<String>) -> bool {
+        self.server
+            .send(&session, &json, related.as_deref())
+            .is_ok()
+    }
+
+    /// The session's transport was closed from JS.
+    #[napi]
+    pub fn close_session(&self, session: String) {
+        self.server.close_session(&session);
+    }
+
+    /// `onClose` finished for the `close` event with this token.
+    #[napi]
+    pub fn session_closed(&self, token: i64) {
+        self.server.session_closed(token as u64);
+    }
+
+    #[napi(getter)]
+    pub fn session_count(&self) -> u32 {
+        self.server.session_count() as u32
+    }
+
+    /// Stops the server; afterwards nothing of it holds the Node event loop.
+    #[napi]
+    pub async fn close(&self) -> Result<()> {
+        self.server.shutdown().await;
+        self.host.release();
+        Ok(())
+    }
+}

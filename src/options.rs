@@ -1,0 +1,89 @@
+//! `startHTTPServer` options as the JS wrapper normalised them, into a core `Config`.
+
+use mcp_proxy_core::config::{Config, EventStoreMode};
+use mcp_proxy_core::cors::{AllowOrigin, CorsConfig};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use std::time::Duration;
+
+#[napi(object)]
+pub struct NativeCors {
+    pub enabled: bool,
+    /// `*`, an exact value, or (with `origin_list`) ignored.
+    pub origin: Option<String>,
+    pub origin_list: Option<Vec<String>>,
+    pub credentials: Option<bool>,
+    pub methods: Option<String>,
+    pub allowed_headers: Option<String>,
+    pub exposed_headers: Option<String>,
+    pub max_age: Option<u32>,
+}
+
+#[napi(object)]
+pub struct NativeOptions {
+    pub host: String,
+    pub port: u32,
+    /// Empty = Streamable HTTP disabled.
+    pub stream_endpoint: String,
+    pub stateless: bool,
+    pub enable_json_response: bool,
+    /// 0 = no event store.
+    pub event_store_max_events: u32,
+    /// 0 = unbounded.
+    pub max_body_size: f64,
+    pub keep_alive_timeout_ms: f64,
+    pub session_idle_timeout_ms: f64,
+    pub callback_timeout_ms: f64,
+    pub cors: NativeCors,
+}
+
+fn millis(ms: f64, what: &str) -> Result<Duration> {
+    if !(ms.is_finite() && ms > 0.0) {
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!("{what} must be a positive number of milliseconds"),
+        ));
+    }
+    Ok(Duration::from_millis(ms as u64))
+}
+
+fn cors_from_js(c: NativeCors) -> CorsConfig {
+    let defaults = CorsConfig::default();
+    let origin = match (c.origin_list, c.origin) {
+        (Some(list), _) => AllowOrigin::List(list),
+        (None, Some(o)) if o != "*" => AllowOrigin::Exact(o),
+        _ => AllowOrigin::Any,
+    };
+    CorsConfig {
+        enabled: c.enabled,
+        origin,
+        credentials: c.credentials.unwrap_or(defaults.credentials),
+        methods: c.methods.unwrap_or(defaults.methods),
+        allowed_headers: c.allowed_headers.unwrap_or(defaults.allowed_headers),
+        exposed_headers: c.exposed_headers.unwrap_or(defaults.exposed_headers),
+        max_age: c.max_age.map(u64::from),
+    }
+}
+
+pub fn config_from_js(o: NativeOptions) -> Result<Config> {
+    let port = u16::try_from(o.port)
+        .map_err(|_| Error::new(Status::InvalidArg, "port must be 0..65535"))?;
+    Ok(Config {
+        host: o.host,
+        port,
+        stream_endpoint: (!o.stream_endpoint.is_empty()).then_some(o.stream_endpoint),
+        stateless: o.stateless,
+        enable_json_response: o.enable_json_response,
+        event_store: match o.event_store_max_events {
+            0 => EventStoreMode::Off,
+            max => EventStoreMode::InMemory {
+                max_events: max as usize,
+            },
+        },
+        max_body_size: (o.max_body_size > 0.0).then_some(o.max_body_size as usize),
+        keep_alive_timeout: millis(o.keep_alive_timeout_ms, "keepAliveTimeout")?,
+        session_idle_timeout: millis(o.session_idle_timeout_ms, "sessionIdleTimeout")?,
+        callback_timeout: millis(o.callback_timeout_ms, "callbackTimeout")?,
+        cors: cors_from_js(o.cors),
+    })
+}
