@@ -1,0 +1,80 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/** What `createServer` returns: an MCP SDK `Server` or anything with `connect`/`close`. */
+export interface ServerLike {
+  connect(transport: unknown): Promise<void>;
+  close(): Promise<void>;
+  updateAuth?(auth: unknown): void;
+}
+
+export interface CorsOptions {
+  origin?: string | string[] | ((origin: string) => boolean);
+  methods?: string | string[];
+  allowedHeaders?: string | string[];
+  exposedHeaders?: string | string[];
+  credentials?: boolean;
+  maxAge?: number;
+}
+
+/** An SDK `EventStore`, or `false` for no resumability. */
+export type EventStoreOption = false | {
+  storeEvent(streamId: string, message: unknown): Promise<string>;
+  replayEventsAfter(
+    lastEventId: string,
+    handlers: { send: (eventId: string, message: unknown) => Promise<void> },
+  ): Promise<string>;
+  getStreamIdForEventId?(eventId: string): Promise<string | undefined>;
+};
+
+export interface AuthConfig {
+  protectedResource?: { resource?: string; [key: string]: unknown };
+  realm?: string;
+  scope?: string;
+  error?: string;
+  error_description?: string;
+  error_uri?: string;
+}
+
+export interface SSEServer {
+  close: () => Promise<void>;
+}
+
+export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
+  port: number;
+  host?: string;
+  createServer: (request: IncomingMessage) => Promise<T> | T;
+  authenticate?: (request: IncomingMessage) => Promise<unknown>;
+  apiKey?: string;
+  oauth?: AuthConfig;
+  cors?: boolean | CorsOptions;
+  enableJsonResponse?: boolean;
+  eventStore?: EventStoreOption;
+  /** Cap of the default in-memory store per session (default 1000). */
+  eventStoreMaxEvents?: number;
+  stateless?: boolean;
+  streamEndpoint?: string | null;
+  sseEndpoint?: string | null;
+  onConnect?: (server: T) => Promise<void> | void;
+  onClose?: (server: T) => Promise<void> | void;
+  onUnhandledRequest?: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+  sslCert?: string;
+  sslKey?: string;
+  sslCa?: string;
+  /** Bytes; `false` = unbounded (default 10 MiB). */
+  maxBodySize?: number | false;
+  /** Idle keep-alive connection timeout, ms (default 300000). */
+  keepAliveTimeout?: number;
+  /** Idle session reaping, ms (default 30 minutes). Not in mcp-proxy. */
+  sessionIdleTimeout?: number;
+  /** How long createServer + onConnect may take, ms (default 30000). Not in mcp-proxy. */
+  callbackTimeout?: number;
+}
+
+export interface RunningServer extends SSEServer {
+  /** The bound port (useful with `port: 0`). */
+  port: number;
+}
+
+export declare function startHTTPServer<T extends ServerLike>(
+  options: StartHTTPServerOptions<T>,
+): Promise<RunningServer>;
