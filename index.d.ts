@@ -78,3 +78,18 @@ export interface RunningServer extends SSEServer {
 export declare function startHTTPServer<T extends ServerLike>(
   options: StartHTTPServerOptions<T>,
 ): Promise<RunningServer>;
+
+/**
+ * mcp-proxy's in-memory event store (SDK `EventStore` interface). Passed as `eventStore`,
+ * it runs natively per session with its `maxEvents` cap.
+ */
+export declare class InMemoryEventStore {
+  constructor(options?: { maxEvents?: number });
+  readonly maxEvents: number;
+  storeEvent(streamId: string, message: unknown): Promise<string>;
+  getStreamIdForEventId(eventId: string): Promise<string | undefined>;
+  replayEventsAfter(
+    lastEventId: string,
+    handlers: { send: (eventId: string, message: unknown) => Promise<void> },
+  ): Promise<string>;
+}

@@ -1,4 +1,5 @@
 "use strict";
 const { startHTTPServer } = require("./lib/startHTTPServer");
+const { InMemoryEventStore } = require("./lib/eventStore");
 
-module.exports = { startHTTPServer };
+module.exports = { startHTTPServer, InMemoryEventStore };

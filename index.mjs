@@ -1,4 +1,4 @@
 import cjs from "./index.js";
 
-export const { startHTTPServer } = cjs;
+export const { startHTTPServer, InMemoryEventStore } = cjs;
 export default cjs;

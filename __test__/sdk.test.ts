@@ -9,6 +9,9 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { connect, exampleServer, MCP_HEADERS, INITIALIZE, serve, until, type Running } from "./helpers.js";
 import { readSse } from "./sse.js";
+import { InMemoryEventStore } from "../index.js";
+import { InMemoryEventStore as SdkInMemoryEventStore } from "@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js";
+import type { StartOptions } from "./helpers.js";
 
 let running: Running | undefined;
 afterEach(async () => {
@@ -28,7 +31,7 @@ describe("Streamable HTTP with the SDK client", () => {
     expect(tools.map((t) => t.name).sort()).toEqual(["echo", "slow"]);
     expect(text(await client.callTool({ name: "echo", arguments: { text: "héllo" } }))).toBe("héllo");
     expect(running.opened).toHaveLength(1);
-    await (client.transport as { terminateSession(): Promise<void> }).terminateSession();
+    await (client.transport as unknown as { terminateSession(): Promise<void> }).terminateSession();
     expect(running.closed).toHaveLength(1);
     await client.close();
   });
@@ -137,8 +140,13 @@ describe("Streamable HTTP with the SDK client", () => {
 });
 
 describe("resumability", () => {
-  it("replays the missed events and the final response after the POST stream was cut", async () => {
-    running = await serve();
+  const stores: [string, () => StartOptions["eventStore"]][] = [
+    ["the default in-memory store", () => undefined],
+    ["our InMemoryEventStore (native)", () => new InMemoryEventStore({ maxEvents: 100 })],
+    ["a user-supplied SDK EventStore", () => new SdkInMemoryEventStore()],
+  ];
+  it.each(stores)("replays the missed events and the final response after the POST stream was cut, with %s", async (_name, store) => {
+    running = await serve({ eventStore: store() });
     const init = await fetch(running.url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
     const session = init.headers.get("mcp-session-id")!;
     await init.body?.cancel();

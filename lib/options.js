@@ -2,6 +2,8 @@
 // Turns `startHTTPServer` options (mcp-proxy's names and defaults) into the flat shape the
 // addon takes. Every bound has a named default here or in crates/core/src/config.rs.
 
+const { isNativeStore } = require("./eventStore");
+
 const DEFAULT_HOST = "::";
 const DEFAULT_STREAM_ENDPOINT = "/mcp";
 const DEFAULT_EVENT_STORE_MAX_EVENTS = 1000;
@@ -30,9 +32,20 @@ function corsOptions(cors) {
   return native;
 }
 
+/** The user's own SDK EventStore, when one is given (ours runs natively instead). */
+function externalEventStore(options) {
+  const store = options.eventStore;
+  if (store === undefined || store === null || store === false || isNativeStore(store)) return undefined;
+  if (typeof store.storeEvent !== "function" || typeof store.replayEventsAfter !== "function") {
+    throw new TypeError("eventStore must have storeEvent and replayEventsAfter, or be false");
+  }
+  return store;
+}
+
 function eventStoreMaxEvents(options) {
   if (options.eventStore === false) return 0;
-  const max = options.eventStore?.maxEvents ?? options.eventStoreMaxEvents ?? DEFAULT_EVENT_STORE_MAX_EVENTS;
+  const native = isNativeStore(options.eventStore) ? options.eventStore.maxEvents : undefined;
+  const max = native ?? options.eventStoreMaxEvents ?? DEFAULT_EVENT_STORE_MAX_EVENTS;
   if (!Number.isInteger(max) || max < 1) throw new TypeError("eventStoreMaxEvents must be a positive integer");
   return max;
 }
@@ -52,6 +65,7 @@ function nativeOptions(options) {
     stateless: Boolean(options.stateless),
     enableJsonResponse: Boolean(options.enableJsonResponse),
     eventStoreMaxEvents: eventStoreMaxEvents(options),
+    externalEventStore: externalEventStore(options) !== undefined,
     maxBodySize,
     keepAliveTimeoutMs: options.keepAliveTimeout ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
     sessionIdleTimeoutMs: options.sessionIdleTimeout ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS,
@@ -60,4 +74,4 @@ function nativeOptions(options) {
   };
 }
 
-module.exports = { nativeOptions };
+module.exports = { nativeOptions, externalEventStore };

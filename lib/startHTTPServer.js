@@ -2,7 +2,7 @@
 // The public `startHTTPServer`: normalises options, starts the Rust server, and runs the
 // callbacks Rust asks for. Everything protocol-shaped happens in Rust.
 const native = require("./native");
-const { nativeOptions } = require("./options");
+const { nativeOptions, externalEventStore } = require("./options");
 const { IncomingMessageLike, headersFromRaw } = require("./request");
 const { NativeTransport } = require("./transport");
 const { isResponseLike, respondOutcome } = require("./responseLike");
@@ -33,6 +33,7 @@ async function closeQuietly(server) {
 async function startHTTPServer(options) {
   const flat = nativeOptions(options);
   const { createServer, onConnect, onClose } = options;
+  const eventStore = externalEventStore(options);
   /** session key → { server, transport } */
   const sessions = new Map();
   let server;
@@ -55,7 +56,7 @@ async function startHTTPServer(options) {
       server.serverReady(event.token, { kind: "createFailed", message: messageOf(error) });
       return;
     }
-    const transport = new NativeTransport(server, event.session, event.sessionId);
+    const transport = new NativeTransport(server, event.session, event.sessionId, eventStore);
     sessions.set(event.session, { server: mcpServer, transport });
     // Not awaited (CONTRACT §6): the SDK sets its handlers synchronously, and FastMCP's
     // connect waits for the client before it resolves.
@@ -113,7 +114,22 @@ async function startHTTPServer(options) {
     server.sessionClosed(event.token);
   }
 
-  const handlers = { create, message: deliver, close };
+  async function replay(event) {
+    let streamId = null;
+    try {
+      const replayed = await eventStore.replayEventsAfter(event.lastEventId, {
+        send: async (eventId, message) => {
+          server.replayEvent(event.token, String(eventId), JSON.stringify(message));
+        },
+      });
+      streamId = replayed ? String(replayed) : null;
+    } catch (error) {
+      console.error("[mcp-proxy] error replaying events", error);
+    }
+    server.replayDone(event.token, streamId);
+  }
+
+  const handlers = { create, message: deliver, close, replay };
 
   // Called by Rust, fire-and-forget: it must never throw, or Node would crash.
   function dispatch(event) {

@@ -8,9 +8,11 @@ class NativeTransport {
    * @param native the NativeServer
    * @param key the session key Rust knows this session by
    * @param sessionId the Mcp-Session-Id, undefined when stateless
+   * @param eventStore a user-supplied SDK EventStore, if any
    */
-  constructor(native, key, sessionId) {
+  constructor(native, key, sessionId, eventStore) {
     this._native = native;
+    this._eventStore = eventStore;
     this._key = key;
     this._closed = false;
     this.sessionId = sessionId ?? undefined;
@@ -22,8 +24,25 @@ class NativeTransport {
   async start() {}
 
   async send(message, options) {
-    const related = options?.relatedRequestId;
-    this._native.send(this._key, JSON.stringify(message), related === undefined ? null : JSON.stringify(related));
+    const relatedId = options?.relatedRequestId;
+    const related = relatedId === undefined ? null : JSON.stringify(relatedId);
+    const json = JSON.stringify(message);
+    if (!this._eventStore) {
+      this._native.send(this._key, json, related);
+      return;
+    }
+    // A user-supplied store names the event before it goes out (SDK semantics).
+    const streamId = this._native.streamFor(this._key, json, related);
+    if (streamId === null) return;
+    let eventId;
+    try {
+      eventId = await this._eventStore.storeEvent(streamId, message);
+    } catch (error) {
+      console.error("[mcp-proxy] error storing event", error);
+      this._native.send(this._key, json, related);
+      return;
+    }
+    this._native.sendStored(this._key, json, related, String(eventId));
   }
 
   async close() {

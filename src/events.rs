@@ -19,7 +19,7 @@ pub struct JsRequestHead {
 /// One event for the JS dispatcher; `kind` says which fields are set.
 #[napi(object)]
 pub struct JsHostEvent {
-    /// `create` | `message` | `close`
+    /// `create` | `message` | `close` | `replay`
     pub kind: String,
     pub token: Option<i64>,
     pub session: String,
@@ -28,6 +28,8 @@ pub struct JsHostEvent {
     pub reason: Option<String>,
     pub body: Option<String>,
     pub request: Option<JsRequestHead>,
+    /// For `replay`: the client's `Last-Event-ID`.
+    pub last_event_id: Option<String>,
 }
 
 fn head_to_js(head: &RequestHead) -> JsRequestHead {
@@ -55,6 +57,7 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
         reason: None,
         body: None,
         request: None,
+        last_event_id: None,
     };
     match event {
         HostEvent::CreateServer {
@@ -88,6 +91,15 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
         HostEvent::CloseSession { token, session } => JsHostEvent {
             token: Some(token as i64),
             ..blank("close", &session)
+        },
+        HostEvent::Replay {
+            token,
+            session,
+            last_event_id,
+        } => JsHostEvent {
+            token: Some(token as i64),
+            last_event_id: Some(last_event_id),
+            ..blank("replay", &session)
         },
     }
 }

@@ -67,6 +67,46 @@ impl NativeServer {
             .is_ok()
     }
 
+    /// The stream a message would go on, for a user-supplied store's `storeEvent`;
+    /// null when the session has ended or the message is not JSON-RPC.
+    #[napi]
+    pub fn stream_for(
+        &self,
+        session: String,
+        json: String,
+        related: Option<String>,
+    ) -> Option<String> {
+        self.server
+            .stream_for(&session, &json, related.as_deref())
+            .ok()
+    }
+
+    /// `send`, with the id a user-supplied store gave the event.
+    #[napi]
+    pub fn send_stored(
+        &self,
+        session: String,
+        json: String,
+        related: Option<String>,
+        event_id: String,
+    ) -> bool {
+        self.server
+            .send_stored(&session, &json, related.as_deref(), &event_id)
+            .is_ok()
+    }
+
+    /// One event replayed by a user-supplied store for the `replay` event `token`.
+    #[napi]
+    pub fn replay_event(&self, token: i64, event_id: String, json: String) -> bool {
+        self.server.replay_event(token as u64, &event_id, &json)
+    }
+
+    /// The end of a replay: the stream id `replayEventsAfter` returned, or null on failure.
+    #[napi]
+    pub fn replay_done(&self, token: i64, stream: Option<String>) {
+        self.server.replay_done(token as u64, stream);
+    }
+
     /// The session's transport was closed from JS.
     #[napi]
     pub fn close_session(&self, session: String) {

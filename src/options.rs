@@ -27,8 +27,10 @@ pub struct NativeOptions {
     pub stream_endpoint: String,
     pub stateless: bool,
     pub enable_json_response: bool,
-    /// 0 = no event store.
+    /// 0 = no in-memory event store.
     pub event_store_max_events: u32,
+    /// A user-supplied SDK `EventStore` is used (through JS) instead.
+    pub external_event_store: bool,
     /// 0 = unbounded.
     pub max_body_size: f64,
     pub keep_alive_timeout_ms: f64,
@@ -74,9 +76,10 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
         stream_endpoint: (!o.stream_endpoint.is_empty()).then_some(o.stream_endpoint),
         stateless: o.stateless,
         enable_json_response: o.enable_json_response,
-        event_store: match o.event_store_max_events {
-            0 => EventStoreMode::Off,
-            max => EventStoreMode::InMemory {
+        event_store: match (o.external_event_store, o.event_store_max_events) {
+            (true, _) => EventStoreMode::External,
+            (false, 0) => EventStoreMode::Off,
+            (false, max) => EventStoreMode::InMemory {
                 max_events: max as usize,
             },
         },

@@ -30,6 +30,8 @@ pub const ON_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 pub enum EventStoreMode {
     /// A bounded in-memory store per session, in Rust.
     InMemory { max_events: usize },
+    /// A user-supplied SDK `EventStore`, called through the host.
+    External,
     /// No resumability.
     Off,
 }

@@ -50,6 +50,13 @@ pub enum HostEvent {
     /// The session ended: call `onClose(server)`, then `server.close()`, then answer
     /// with `Server::session_closed(token)`.
     CloseSession { token: u64, session: Arc<str> },
+    /// `Last-Event-ID` with a user-supplied event store: call its `replayEventsAfter`,
+    /// passing each event to `Server::replay_event(token, ..)`, then `Server::replay_done`.
+    Replay {
+        token: u64,
+        session: Arc<str>,
+        last_event_id: String,
+    },
 }
 
 /// What the host says about a server it was asked to create.

@@ -22,6 +22,8 @@ use crate::config::{Config, ON_CLOSE_TIMEOUT, SHUTDOWN_GRACE};
 use crate::host::{Host, HostEvent, ServerOutcome};
 use crate::reply;
 use crate::session::{SendError, Session};
+use crate::sse;
+use bytes::Bytes;
 use http::StatusCode;
 
 /// State shared by every connection task and the host-facing handle.
@@ -31,6 +33,7 @@ pub(crate) struct Shared {
     sessions: Mutex<HashMap<Arc<str>, Arc<Session>>>,
     pending_servers: Mutex<HashMap<u64, oneshot::Sender<ServerOutcome>>>,
     pending_closes: Mutex<HashMap<u64, oneshot::Sender<()>>>,
+    pending_replays: Mutex<HashMap<u64, PendingReplay>>,
     next_token: AtomicU64,
     stopping: watch::Sender<bool>,
 }
@@ -82,6 +85,27 @@ impl Shared {
         )
     }
 
+    pub(crate) fn expect_replay(
+        self: &Arc<Self>,
+        token: u64,
+    ) -> (PendingReplayGuard, oneshot::Receiver<Option<Replayed>>) {
+        let (done, rx) = oneshot::channel();
+        lock(&self.pending_replays).insert(
+            token,
+            PendingReplay {
+                frames: Vec::new(),
+                done,
+            },
+        );
+        (
+            PendingReplayGuard {
+                shared: self.clone(),
+                token,
+            },
+            rx,
+        )
+    }
+
     /// Ends a session: closes its streams and asks the host to run `onClose` and close the
     /// server. Only the first caller for a session gets the receiver of the host's answer.
     pub(crate) fn end_session(&self, key: &str) -> Option<oneshot::Receiver<()>> {
@@ -103,9 +127,15 @@ impl Shared {
         }
     }
 
-    fn send(&self, key: &str, json: &str, related: Option<&str>) -> Result<(), SendError> {
+    fn send(
+        &self,
+        key: &str,
+        json: &str,
+        related: Option<&str>,
+        event_id: Option<&str>,
+    ) -> Result<(), SendError> {
         let session = self.session(key).ok_or(SendError::Closed)?;
-        let sent = session.send(json, related)?;
+        let sent = session.send(json, related, event_id)?;
         if sent.completed_exchange && session.id.is_none() {
             // Stateless: the server lives for one exchange.
             self.end_session(key);
@@ -126,6 +156,29 @@ impl Shared {
         for key in idle {
             self.end_session(&key);
         }
+    }
+}
+
+/// A replay from a user-supplied store, collected as the host reports its events.
+struct PendingReplay {
+    frames: Vec<Bytes>,
+    done: oneshot::Sender<Option<Replayed>>,
+}
+
+/// What the host's store replayed: the events after the id, and the stream they belong to.
+pub(crate) struct Replayed {
+    pub(crate) frames: Vec<Bytes>,
+    pub(crate) stream: String,
+}
+
+pub(crate) struct PendingReplayGuard {
+    shared: Arc<Shared>,
+    token: u64,
+}
+
+impl Drop for PendingReplayGuard {
+    fn drop(&mut self) {
+        lock(&self.shared.pending_replays).remove(&self.token);
     }
 }
 
@@ -260,6 +313,7 @@ impl Server {
             sessions: Mutex::new(HashMap::new()),
             pending_servers: Mutex::new(HashMap::new()),
             pending_closes: Mutex::new(HashMap::new()),
+            pending_replays: Mutex::new(HashMap::new()),
             next_token: AtomicU64::new(1),
             stopping: watch::channel(false).0,
         });
@@ -295,7 +349,53 @@ impl Server {
     /// A message from the server of `session` (JSON text), routed to its stream.
     /// `related` is the raw JSON id of the request it belongs to.
     pub fn send(&self, session: &str, json: &str, related: Option<&str>) -> Result<(), SendError> {
-        self.shared.send(session, json, related)
+        self.shared.send(session, json, related, None)
+    }
+
+    /// The stream a message would go on (for a user-supplied store's `storeEvent`).
+    pub fn stream_for(
+        &self,
+        session: &str,
+        json: &str,
+        related: Option<&str>,
+    ) -> Result<String, SendError> {
+        let session = self.shared.session(session).ok_or(SendError::Closed)?;
+        Ok(session.stream_for(json, related)?.to_string())
+    }
+
+    /// A message sent with the id a user-supplied store gave it.
+    pub fn send_stored(
+        &self,
+        session: &str,
+        json: &str,
+        related: Option<&str>,
+        event_id: &str,
+    ) -> Result<(), SendError> {
+        self.shared.send(session, json, related, Some(event_id))
+    }
+
+    /// One event replayed by a user-supplied store. False when the replay is no longer awaited.
+    pub fn replay_event(&self, token: u64, event_id: &str, json: &str) -> bool {
+        match lock(&self.shared.pending_replays).get_mut(&token) {
+            Some(pending) => {
+                pending
+                    .frames
+                    .push(sse::message_event(Some(event_id), json));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The end of a replay: the stream id the store returned, or `None` when it failed.
+    pub fn replay_done(&self, token: u64, stream: Option<String>) {
+        if let Some(pending) = lock(&self.shared.pending_replays).remove(&token) {
+            let replayed = stream.map(|stream| Replayed {
+                frames: pending.frames,
+                stream,
+            });
+            let _ = pending.done.send(replayed);
+        }
     }
 
     /// The server's transport was closed from the JS side.
@@ -332,5 +432,6 @@ impl Server {
         while tasks.join_next().await.is_some() {}
         lock(&self.shared.pending_servers).clear();
         lock(&self.shared.pending_closes).clear();
+        lock(&self.shared.pending_replays).clear();
     }
 }

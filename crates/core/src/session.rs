@@ -64,11 +64,20 @@ pub struct Resumed {
     pub live: Option<mpsc::Receiver<Bytes>>,
 }
 
+/// Where a session's events are kept for resumption.
+pub enum Store {
+    /// The bounded in-memory store, in Rust.
+    Memory(EventStore),
+    /// A user-supplied SDK `EventStore` in JS: the host stores each event before sending
+    /// it and passes its id along; replay goes through the host.
+    External,
+}
+
 struct State {
     streams: HashMap<StreamId, Stream>,
     requests: HashMap<String, StreamId>,
     standalone: Sink,
-    store: Option<EventStore>,
+    store: Option<Store>,
     next_stream: StreamId,
     closed: bool,
     last_active: Instant,
@@ -102,12 +111,46 @@ fn channel() -> (mpsc::Sender<Bytes>, mpsc::Receiver<Bytes>) {
     mpsc::channel(STREAM_BUFFER_FRAMES)
 }
 
+/// Frames a message for `stream`, storing it when the session keeps events in memory.
+fn frame(store: &mut Option<Store>, stream: StreamId, json: &str, event_id: Option<&str>) -> Bytes {
+    match store {
+        Some(Store::Memory(store)) => store.store_message(stream, json),
+        _ => sse::message_event(event_id, json),
+    }
+}
+
+/// Makes a new listener the sink of `stream` (the live rest after a replay). `None` when the
+/// stream has completed: the replay was all there is.
+fn attach(
+    state: &mut State,
+    stream: StreamId,
+) -> Result<Option<mpsc::Receiver<Bytes>>, ResumeError> {
+    state.last_active = Instant::now();
+    if state.closed {
+        return Ok(None);
+    }
+    let sink = if stream == STANDALONE_STREAM {
+        if live(&state.standalone) {
+            return Err(ResumeError::Conflict);
+        }
+        &mut state.standalone
+    } else {
+        match state.streams.get_mut(&stream) {
+            Some(s) if s.json.is_none() => &mut s.sink,
+            _ => return Ok(None),
+        }
+    };
+    let (tx, rx) = channel();
+    *sink = Some(tx);
+    Ok(Some(rx))
+}
+
 impl Session {
     pub fn new(
         key: Arc<str>,
         id: Option<String>,
         protocol_version: Option<String>,
-        store: Option<EventStore>,
+        store: Option<Store>,
     ) -> Self {
         Session {
             key,
@@ -131,8 +174,9 @@ impl Session {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn has_store(&self) -> bool {
-        self.state().store.is_some()
+    /// True when events go to a user-supplied store through the host.
+    pub fn has_external_store(&self) -> bool {
+        matches!(self.state().store, Some(Store::External))
     }
 
     pub fn touch(&self) {
@@ -194,15 +238,39 @@ impl Session {
         };
         state.streams.insert(id, stream);
         let prime = match (&mut state.store, priming && !json_mode) {
-            (Some(store), true) => Some(store.store_priming(id)),
+            (Some(Store::Memory(store)), true) => Some(store.store_priming(id)),
             _ => None,
         };
         Some((answer, prime))
     }
 
+    /// The stream a message would be sent on, without sending it: the host asks this
+    /// before storing the event in a user-supplied store.
+    pub fn stream_for(&self, json: &str, related: Option<&str>) -> Result<StreamId, SendError> {
+        let outgoing = jsonrpc::classify_outgoing(json).map_err(|_| SendError::Invalid)?;
+        let state = self.state();
+        if state.closed {
+            return Err(SendError::Closed);
+        }
+        let stream = match &outgoing {
+            Outgoing::Response { id } => state.requests.get(id),
+            Outgoing::Other => related.and_then(|r| state.requests.get(r)),
+        };
+        Ok(stream
+            .copied()
+            .filter(|id| state.streams.contains_key(id))
+            .unwrap_or(STANDALONE_STREAM))
+    }
+
     /// Routes one message the server sends: a response to the stream of its request,
     /// anything else to the stream of `related` (a raw request id), or the standalone stream.
-    pub fn send(&self, json: &str, related: Option<&str>) -> Result<Sent, SendError> {
+    /// `event_id` is the id a user-supplied store gave the event, if any.
+    pub fn send(
+        &self,
+        json: &str,
+        related: Option<&str>,
+        event_id: Option<&str>,
+    ) -> Result<Sent, SendError> {
         let outgoing = jsonrpc::classify_outgoing(json).map_err(|_| SendError::Invalid)?;
         let mut state = self.state();
         if state.closed {
@@ -218,10 +286,7 @@ impl Session {
                 // A response to nothing in flight (already answered, or never asked): drop it.
                 return Ok(Sent::default());
             }
-            let frame = match &mut state.store {
-                Some(store) => store.store_message(STANDALONE_STREAM, json),
-                None => sse::message_event(None, json),
-            };
+            let frame = frame(&mut state.store, STANDALONE_STREAM, json, event_id);
             push(&mut state.standalone, frame);
             return Ok(Sent::default());
         };
@@ -232,11 +297,10 @@ impl Session {
                 collector.responses.push(json.to_string());
             }
         } else {
-            let frame = match &mut state.store {
-                Some(store) => store.store_message(stream_id, json),
-                None => sse::message_event(None, json),
-            };
-            push(&mut stream.sink, frame);
+            push(
+                &mut stream.sink,
+                frame(&mut state.store, stream_id, json, event_id),
+            );
         }
         if !is_response {
             return Ok(Sent::default());
@@ -269,33 +333,25 @@ impl Session {
         Some(rx)
     }
 
-    /// `Last-Event-ID`: the stream's events after that id, then the live rest of it.
+    /// `Last-Event-ID` with the in-memory store: the stream's events after that id, then
+    /// the live rest of it.
     pub fn resume(&self, last_event_id: &str) -> Result<Resumed, ResumeError> {
         let mut state = self.state();
-        let state = &mut *state;
-        state.last_active = Instant::now();
-        let replay = state
-            .store
-            .as_ref()
-            .and_then(|s| s.replay_after(last_event_id))
-            .ok_or(ResumeError::UnknownEvent)?;
-        let sink = if replay.stream == STANDALONE_STREAM {
-            if live(&state.standalone) {
-                return Err(ResumeError::Conflict);
-            }
-            Some(&mut state.standalone)
-        } else {
-            state.streams.get_mut(&replay.stream).map(|s| &mut s.sink)
-        };
-        let live_rest = sink.filter(|_| !state.closed).map(|sink| {
-            let (tx, rx) = channel();
-            *sink = Some(tx);
-            rx
-        });
+        let replay = match &state.store {
+            Some(Store::Memory(store)) => store.replay_after(last_event_id),
+            _ => None,
+        }
+        .ok_or(ResumeError::UnknownEvent)?;
+        let live = attach(&mut state, replay.stream)?;
         Ok(Resumed {
             frames: replay.frames,
-            live: live_rest,
+            live,
         })
+    }
+
+    /// Listens to the live rest of `stream` after a replay done elsewhere (a user store).
+    pub fn attach(&self, stream: StreamId) -> Result<Option<mpsc::Receiver<Bytes>>, ResumeError> {
+        attach(&mut self.state(), stream)
     }
 
     /// Ends every stream. Returns false when the session was already closed.
@@ -326,7 +382,7 @@ mod tests {
             "k".into(),
             Some("k".into()),
             None,
-            store.then(|| EventStore::new(100)),
+            store.then(|| Store::Memory(EventStore::new(100))),
         )
     }
 
@@ -355,15 +411,17 @@ mod tests {
         s.send(
             r#"{"jsonrpc":"2.0","method":"notifications/progress"}"#,
             Some("2"),
+            None,
         )
         .unwrap();
         s.send(
             r#"{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"#,
             None,
+            None,
         )
         .unwrap();
         let done = s
-            .send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None)
+            .send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None, None)
             .unwrap();
         assert!(done.completed_exchange);
         assert_eq!(
@@ -388,12 +446,12 @@ mod tests {
             .unwrap();
         let mut a = sse(a);
         assert!(
-            !s.send(r#"{"jsonrpc":"2.0","id":"x","result":{}}"#, None)
+            !s.send(r#"{"jsonrpc":"2.0","id":"x","result":{}}"#, None, None)
                 .unwrap()
                 .completed_exchange
         );
         assert!(
-            s.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None)
+            s.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None, None)
                 .unwrap()
                 .completed_exchange
         );
@@ -411,11 +469,12 @@ mod tests {
         s.send(
             r#"{"jsonrpc":"2.0","method":"notifications/progress"}"#,
             Some("1"),
+            None,
         )
         .unwrap();
-        s.send(r#"{"jsonrpc":"2.0","id":2,"result":{}}"#, None)
+        s.send(r#"{"jsonrpc":"2.0","id":2,"result":{}}"#, None, None)
             .unwrap();
-        s.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None)
+        s.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None, None)
             .unwrap();
         assert_eq!(rx.await.unwrap().len(), 2);
     }
@@ -442,12 +501,13 @@ mod tests {
         s.send(
             r#"{"jsonrpc":"2.0","method":"notifications/progress"}"#,
             Some("1"),
+            None,
         )
         .unwrap();
         let resumed = s.resume("1_1").unwrap();
         assert_eq!(resumed.frames.len(), 1);
         let mut live = resumed.live.unwrap();
-        s.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None)
+        s.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None, None)
             .unwrap();
         let rest = drain(&mut live);
         assert_eq!(
@@ -466,7 +526,8 @@ mod tests {
     fn unrelated_messages_wait_in_the_store_for_a_standalone_listener() {
         let s = session(true);
         let mut first = s.open_standalone().unwrap();
-        s.send(r#"{"jsonrpc":"2.0","method":"a"}"#, None).unwrap();
+        s.send(r#"{"jsonrpc":"2.0","method":"a"}"#, None, None)
+            .unwrap();
         let id = drain(&mut first)[0]
             .lines()
             .nth(1)
@@ -475,7 +536,8 @@ mod tests {
             .to_string();
         assert_eq!(s.resume(&id).err(), Some(ResumeError::Conflict));
         drop(first);
-        s.send(r#"{"jsonrpc":"2.0","method":"b"}"#, None).unwrap();
+        s.send(r#"{"jsonrpc":"2.0","method":"b"}"#, None, None)
+            .unwrap();
         let resumed = s.resume(&id).unwrap();
         assert_eq!(resumed.frames.len(), 1);
         assert!(resumed.live.is_some());
@@ -490,7 +552,7 @@ mod tests {
         assert!(!s.close());
         assert!(a.is_closed());
         assert_eq!(
-            s.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None),
+            s.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None, None),
             Err(SendError::Closed)
         );
         assert!(s.open_standalone().is_none());
@@ -501,6 +563,9 @@ mod tests {
 
     #[test]
     fn rejects_non_jsonrpc_sends() {
-        assert_eq!(session(false).send("{}", None), Err(SendError::Invalid));
+        assert_eq!(
+            session(false).send("{}", None, None),
+            Err(SendError::Invalid)
+        );
     }
 }

@@ -13,7 +13,7 @@ use crate::jsonrpc::{self, ParseError, Posted, PRIMING_PROTOCOL_VERSION};
 use crate::pipeline::{read_body, request_head, BodyError};
 use crate::reply::{self, Reply, SESSION_HEADER};
 use crate::server::{Peer, Shared};
-use crate::session::{Answer, ResumeError, Session};
+use crate::session::{Answer, ResumeError, Session, Store};
 
 const PROTOCOL_HEADER: &str = "mcp-protocol-version";
 
@@ -97,7 +97,7 @@ impl Shared {
     pub(crate) async fn streamable(self: &Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
         match *req.method() {
             Method::POST => self.post(req, peer).await,
-            Method::GET => self.get(req.headers()),
+            Method::GET => self.get(req.headers()).await,
             Method::DELETE => self.delete(req.headers()).await,
             _ if self.config.stateless => method_not_allowed("POST"),
             _ => method_not_allowed("GET, POST, DELETE"),
@@ -190,9 +190,12 @@ impl Shared {
         }
     }
 
-    fn new_store(&self) -> Option<EventStore> {
+    fn new_store(&self) -> Option<Store> {
         match self.config.event_store {
-            EventStoreMode::InMemory { max_events } => Some(EventStore::new(max_events)),
+            EventStoreMode::InMemory { max_events } => {
+                Some(Store::Memory(EventStore::new(max_events)))
+            }
+            EventStoreMode::External => Some(Store::External),
             EventStoreMode::Off => None,
         }
     }
@@ -379,7 +382,7 @@ impl Shared {
         }
     }
 
-    fn get(&self, headers: &HeaderMap) -> Reply {
+    async fn get(self: &Arc<Self>, headers: &HeaderMap) -> Reply {
         if self.config.stateless {
             return method_not_allowed("POST");
         }
@@ -400,6 +403,9 @@ impl Shared {
         }
         let session_id = session.id.as_deref();
         if let Some(last) = header(headers, "last-event-id") {
+            if session.has_external_store() {
+                return self.replay_from_host(&session, last).await;
+            }
             return match session.resume(last) {
                 Ok(resumed) => {
                     reply::with_session(reply::sse(resumed.frames, resumed.live), session_id)
@@ -424,6 +430,31 @@ impl Shared {
         };
         self.end_session_and_wait(&session.key).await;
         reply::empty(StatusCode::OK)
+    }
+
+    /// Resumption through a user-supplied store: the host replays, then the live rest of the
+    /// stream follows when it is still open.
+    async fn replay_from_host(self: &Arc<Self>, session: &Session, last_event_id: &str) -> Reply {
+        let token = self.token();
+        let (_pending, done) = self.expect_replay(token);
+        self.host.dispatch(HostEvent::Replay {
+            token,
+            session: session.key.clone(),
+            last_event_id: last_event_id.to_string(),
+        });
+        let replayed = match tokio::time::timeout(self.config.callback_timeout, done).await {
+            Ok(Ok(Some(replayed))) => replayed,
+            _ => return bad_request("Bad Request: Unknown Last-Event-ID"),
+        };
+        let Some(stream) = replayed.stream.parse().ok() else {
+            return bad_request("Bad Request: Unknown Last-Event-ID");
+        };
+        match session.attach(stream) {
+            Ok(live) => {
+                reply::with_session(reply::sse(replayed.frames, live), session.id.as_deref())
+            }
+            Err(_) => conflict(),
+        }
     }
 
     fn known_session(&self, headers: &HeaderMap) -> Result<Arc<Session>, Reply> {
