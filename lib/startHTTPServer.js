@@ -116,17 +116,18 @@ async function startHTTPServer(options) {
 
   async function replay(event) {
     let streamId = null;
+    const events = [];
     try {
       const replayed = await eventStore.replayEventsAfter(event.lastEventId, {
         send: async (eventId, message) => {
-          server.replayEvent(event.token, String(eventId), JSON.stringify(message));
+          events.push(String(eventId), JSON.stringify(message));
         },
       });
       streamId = replayed ? String(replayed) : null;
     } catch (error) {
       console.error("[mcp-proxy] error replaying events", error);
     }
-    server.replayDone(event.token, streamId);
+    server.replayDone(event.token, streamId, events);
   }
 
   const handlers = { create, message: deliver, close, replay };

@@ -5,7 +5,7 @@ mod events;
 mod host;
 mod options;
 
-use mcp_proxy_core::Server;
+use mcp_proxy_core::{Replayed, Server};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::Arc;
@@ -95,16 +95,19 @@ impl NativeServer {
             .is_ok()
     }
 
-    /// One event replayed by a user-supplied store for the `replay` event `token`.
+    /// The end of a replay for the `replay` event `token`: the stream id
+    /// `replayEventsAfter` returned (null when it failed) and the events it replayed as
+    /// `[eventId, messageJson, eventId, messageJson, …]`.
     #[napi]
-    pub fn replay_event(&self, token: i64, event_id: String, json: String) -> bool {
-        self.server.replay_event(token as u64, &event_id, &json)
-    }
-
-    /// The end of a replay: the stream id `replayEventsAfter` returned, or null on failure.
-    #[napi]
-    pub fn replay_done(&self, token: i64, stream: Option<String>) {
-        self.server.replay_done(token as u64, stream);
+    pub fn replay_done(&self, token: i64, stream: Option<String>, events: Vec<String>) {
+        let replayed = stream.map(|stream| Replayed {
+            stream,
+            events: events
+                .chunks_exact(2)
+                .map(|pair| (pair[0].clone(), pair[1].clone()))
+                .collect(),
+        });
+        self.server.replay_done(token as u64, replayed);
     }
 
     /// The session's transport was closed from JS.

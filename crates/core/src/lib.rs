@@ -14,8 +14,9 @@ mod server;
 pub mod session;
 pub mod sse;
 mod streamable;
+mod waiters;
 
 pub use config::{Config, EventStoreMode};
 pub use host::{CreateReason, Host, HostEvent, RequestHead, ResponseLike, ServerOutcome};
-pub use server::Server;
+pub use server::{Replayed, Server};
 pub use session::SendError;

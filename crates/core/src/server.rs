@@ -15,15 +15,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::config::{Config, ON_CLOSE_TIMEOUT, SHUTDOWN_GRACE};
 use crate::host::{Host, HostEvent, ServerOutcome};
 use crate::reply;
 use crate::session::{SendError, Session};
-use crate::sse;
-use bytes::Bytes;
+use crate::waiters::{Waiters, Waiting};
 use http::StatusCode;
 
 /// State shared by every connection task and the host-facing handle.
@@ -31,9 +30,9 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) host: Arc<dyn Host>,
     sessions: Mutex<HashMap<Arc<str>, Arc<Session>>>,
-    pending_servers: Mutex<HashMap<u64, oneshot::Sender<ServerOutcome>>>,
-    pending_closes: Mutex<HashMap<u64, oneshot::Sender<()>>>,
-    pending_replays: Mutex<HashMap<u64, PendingReplay>>,
+    pub(crate) created: Waiters<ServerOutcome>,
+    closed: Waiters<()>,
+    pub(crate) replayed: Waiters<Option<Replayed>>,
     next_token: AtomicU64,
     stopping: watch::Sender<bool>,
 }
@@ -68,62 +67,23 @@ impl Shared {
         }
     }
 
-    /// Registers a wait for the host's answer to `CreateServer`. The registration is
-    /// removed when the returned guard drops (the client left, or the wait timed out).
-    pub(crate) fn expect_server(
-        self: &Arc<Self>,
-        token: u64,
-    ) -> (PendingServer, oneshot::Receiver<ServerOutcome>) {
-        let (tx, rx) = oneshot::channel();
-        lock(&self.pending_servers).insert(token, tx);
-        (
-            PendingServer {
-                shared: self.clone(),
-                token,
-            },
-            rx,
-        )
-    }
-
-    pub(crate) fn expect_replay(
-        self: &Arc<Self>,
-        token: u64,
-    ) -> (PendingReplayGuard, oneshot::Receiver<Option<Replayed>>) {
-        let (done, rx) = oneshot::channel();
-        lock(&self.pending_replays).insert(
-            token,
-            PendingReplay {
-                frames: Vec::new(),
-                done,
-            },
-        );
-        (
-            PendingReplayGuard {
-                shared: self.clone(),
-                token,
-            },
-            rx,
-        )
-    }
-
     /// Ends a session: closes its streams and asks the host to run `onClose` and close the
     /// server. Only the first caller for a session gets the receiver of the host's answer.
-    pub(crate) fn end_session(&self, key: &str) -> Option<oneshot::Receiver<()>> {
+    pub(crate) fn end_session(&self, key: &str) -> Option<Waiting<'_, ()>> {
         let session = lock(&self.sessions).remove(key)?;
         session.close();
         let token = self.token();
-        let (tx, rx) = oneshot::channel();
-        lock(&self.pending_closes).insert(token, tx);
+        let done = self.closed.register(token);
         self.host.dispatch(HostEvent::CloseSession {
             token,
             session: session.key.clone(),
         });
-        Some(rx)
+        Some(done)
     }
 
     pub(crate) async fn end_session_and_wait(&self, key: &str) {
         if let Some(done) = self.end_session(key) {
-            let _ = tokio::time::timeout(ON_CLOSE_TIMEOUT, done).await;
+            done.answer(ON_CLOSE_TIMEOUT).await;
         }
     }
 
@@ -159,38 +119,11 @@ impl Shared {
     }
 }
 
-/// A replay from a user-supplied store, collected as the host reports its events.
-struct PendingReplay {
-    frames: Vec<Bytes>,
-    done: oneshot::Sender<Option<Replayed>>,
-}
-
-/// What the host's store replayed: the events after the id, and the stream they belong to.
-pub(crate) struct Replayed {
-    pub(crate) frames: Vec<Bytes>,
-    pub(crate) stream: String,
-}
-
-pub(crate) struct PendingReplayGuard {
-    shared: Arc<Shared>,
-    token: u64,
-}
-
-impl Drop for PendingReplayGuard {
-    fn drop(&mut self) {
-        lock(&self.shared.pending_replays).remove(&self.token);
-    }
-}
-
-pub(crate) struct PendingServer {
-    shared: Arc<Shared>,
-    token: u64,
-}
-
-impl Drop for PendingServer {
-    fn drop(&mut self) {
-        lock(&self.shared.pending_servers).remove(&self.token);
-    }
+/// What a user-supplied store replayed: the events after the id, and their stream.
+pub struct Replayed {
+    /// `(event id, message JSON)` in order.
+    pub events: Vec<(String, String)>,
+    pub stream: String,
 }
 
 /// A running server. Dropping it does not stop it: only [`Server::shutdown`] does.
@@ -311,9 +244,9 @@ impl Server {
             config,
             host,
             sessions: Mutex::new(HashMap::new()),
-            pending_servers: Mutex::new(HashMap::new()),
-            pending_closes: Mutex::new(HashMap::new()),
-            pending_replays: Mutex::new(HashMap::new()),
+            created: Waiters::default(),
+            closed: Waiters::default(),
+            replayed: Waiters::default(),
             next_token: AtomicU64::new(1),
             stopping: watch::channel(false).0,
         });
@@ -340,10 +273,7 @@ impl Server {
     /// The host's answer to `CreateServer`. False when nobody waits any more (the client
     /// left or the wait timed out): the host must then close that server itself.
     pub fn server_ready(&self, token: u64, outcome: ServerOutcome) -> bool {
-        match lock(&self.shared.pending_servers).remove(&token) {
-            Some(tx) => tx.send(outcome).is_ok(),
-            None => false,
-        }
+        self.shared.created.answer(token, outcome)
     }
 
     /// A message from the server of `session` (JSON text), routed to its stream.
@@ -374,28 +304,9 @@ impl Server {
         self.shared.send(session, json, related, Some(event_id))
     }
 
-    /// One event replayed by a user-supplied store. False when the replay is no longer awaited.
-    pub fn replay_event(&self, token: u64, event_id: &str, json: &str) -> bool {
-        match lock(&self.shared.pending_replays).get_mut(&token) {
-            Some(pending) => {
-                pending
-                    .frames
-                    .push(sse::message_event(Some(event_id), json));
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// The end of a replay: the stream id the store returned, or `None` when it failed.
-    pub fn replay_done(&self, token: u64, stream: Option<String>) {
-        if let Some(pending) = lock(&self.shared.pending_replays).remove(&token) {
-            let replayed = stream.map(|stream| Replayed {
-                frames: pending.frames,
-                stream,
-            });
-            let _ = pending.done.send(replayed);
-        }
+    /// The end of a replay through a user-supplied store; `None` when it failed.
+    pub fn replay_done(&self, token: u64, replayed: Option<Replayed>) {
+        self.shared.replayed.answer(token, replayed);
     }
 
     /// The server's transport was closed from the JS side.
@@ -405,9 +316,7 @@ impl Server {
 
     /// The host finished `onClose` for the `CloseSession` event with this token.
     pub fn session_closed(&self, token: u64) {
-        if let Some(tx) = lock(&self.shared.pending_closes).remove(&token) {
-            let _ = tx.send(());
-        }
+        self.shared.closed.answer(token, ());
     }
 
     pub fn session_count(&self) -> usize {
@@ -427,11 +336,11 @@ impl Server {
             .filter_map(|k| self.shared.end_session(k))
             .collect();
         for done in closing {
-            let _ = tokio::time::timeout(ON_CLOSE_TIMEOUT, done).await;
+            done.answer(ON_CLOSE_TIMEOUT).await;
         }
         while tasks.join_next().await.is_some() {}
-        lock(&self.shared.pending_servers).clear();
-        lock(&self.shared.pending_closes).clear();
-        lock(&self.shared.pending_replays).clear();
+        self.shared.created.clear();
+        self.shared.closed.clear();
+        self.shared.replayed.clear();
     }
 }

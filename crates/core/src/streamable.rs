@@ -14,6 +14,7 @@ use crate::pipeline::{read_body, request_head, BodyError};
 use crate::reply::{self, Reply, SESSION_HEADER};
 use crate::server::{Peer, Shared};
 use crate::session::{Answer, ResumeError, Session, Store};
+use crate::sse;
 
 const PROTOCOL_HEADER: &str = "mcp-protocol-version";
 
@@ -265,7 +266,7 @@ impl Shared {
         posted: &Posted,
     ) -> Result<(), Reply> {
         let token = self.token();
-        let (_pending, outcome) = self.expect_server(token);
+        let outcome = self.created.register(token);
         // Registered first, so the transport can send as soon as it is connected.
         self.insert_session(session.clone());
         self.host.dispatch(HostEvent::CreateServer {
@@ -276,9 +277,9 @@ impl Shared {
             request: head.clone(),
         });
         let id = posted.first_request_id();
-        let outcome = match tokio::time::timeout(self.config.callback_timeout, outcome).await {
-            Ok(Ok(outcome)) => outcome,
-            _ => {
+        let outcome = match outcome.answer(self.config.callback_timeout).await {
+            Some(outcome) => outcome,
+            None => {
                 self.discard_session(&session.key);
                 return Err(reply::error(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -436,22 +437,26 @@ impl Shared {
     /// stream follows when it is still open.
     async fn replay_from_host(self: &Arc<Self>, session: &Session, last_event_id: &str) -> Reply {
         let token = self.token();
-        let (_pending, done) = self.expect_replay(token);
+        let done = self.replayed.register(token);
         self.host.dispatch(HostEvent::Replay {
             token,
             session: session.key.clone(),
             last_event_id: last_event_id.to_string(),
         });
-        let replayed = match tokio::time::timeout(self.config.callback_timeout, done).await {
-            Ok(Ok(Some(replayed))) => replayed,
-            _ => return bad_request("Bad Request: Unknown Last-Event-ID"),
+        let Some(Some(replayed)) = done.answer(self.config.callback_timeout).await else {
+            return bad_request("Bad Request: Unknown Last-Event-ID");
         };
         let Some(stream) = replayed.stream.parse().ok() else {
             return bad_request("Bad Request: Unknown Last-Event-ID");
         };
         match session.attach(stream) {
             Ok(live) => {
-                reply::with_session(reply::sse(replayed.frames, live), session.id.as_deref())
+                let frames: Vec<_> = replayed
+                    .events
+                    .iter()
+                    .map(|(id, json)| sse::message_event(Some(id), json))
+                    .collect();
+                reply::with_session(reply::sse(frames, live), session.id.as_deref())
             }
             Err(_) => conflict(),
         }
