@@ -93,3 +93,15 @@ export declare class InMemoryEventStore {
     handlers: { send: (eventId: string, message: unknown) => Promise<void> },
   ): Promise<string>;
 }
+
+/**
+ * Inside a request handler (a tool, say): answers the current HTTP exchange with this
+ * Response-like object, e.g. a 403 with `WWW-Authenticate: Bearer error="insufficient_scope"`,
+ * and throws to stop the handler. Works until something was written on that POST's stream.
+ */
+export declare function respondWith(response: {
+  status: number;
+  statusText?: string;
+  headers: unknown;
+  text?: () => Promise<string>;
+}): Promise<never>;

@@ -1,4 +1,4 @@
 import cjs from "./index.js";
 
-export const { startHTTPServer, InMemoryEventStore } = cjs;
+export const { startHTTPServer, InMemoryEventStore, respondWith } = cjs;
 export default cjs;

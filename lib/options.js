@@ -71,6 +71,8 @@ function nativeOptions(options) {
     sessionIdleTimeoutMs: options.sessionIdleTimeout ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS,
     callbackTimeoutMs: options.callbackTimeout ?? DEFAULT_CALLBACK_TIMEOUT_MS,
     cors: corsOptions(options.cors),
+    authenticate: typeof options.authenticate === "function",
+    apiKey: options.apiKey || undefined,
   };
 }
 

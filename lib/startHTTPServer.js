@@ -6,20 +6,45 @@ const { nativeOptions, externalEventStore } = require("./options");
 const { IncomingMessageLike, headersFromRaw } = require("./request");
 const { NativeTransport } = require("./transport");
 const { isResponseLike, respondOutcome } = require("./responseLike");
+const { currentExchange } = require("./exchange");
 
 function messageOf(error) {
   if (error instanceof Error) return error.message;
   return typeof error === "string" ? error : String(error);
 }
 
-/** A Response-like thrown or returned by a callback, read into an outcome; reading can fail too. */
-async function responseOutcome(response) {
+/**
+ * A Response-like thrown or returned by a callback, read into an outcome; reading can fail
+ * too (`text()` rejects, a `headers` getter throws), which gives `failedKind`.
+ */
+async function responseOutcome(response, failedKind = "createFailed") {
   try {
     return await respondOutcome(response);
   } catch (error) {
     console.error("[mcp-proxy] error reading a Response thrown by a callback", error);
-    return { kind: "createFailed", message: "Error reading response" };
+    return { kind: failedKind, message: "Error reading response" };
   }
+}
+
+/** The authenticate result as JSON text for `extra.authInfo`; results that are not JSON have none. */
+function authJson(result) {
+  if (typeof result !== "object") return undefined;
+  try {
+    return JSON.stringify(result);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The SDK `AuthInfo` shape: `{ token, clientId, scopes }`. */
+function isAuthInfo(value) {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    typeof value.token === "string" &&
+    typeof value.clientId === "string" &&
+    Array.isArray(value.scopes)
+  );
 }
 
 async function closeQuietly(server) {
@@ -32,7 +57,7 @@ async function closeQuietly(server) {
 
 async function startHTTPServer(options) {
   const flat = nativeOptions(options);
-  const { createServer, onConnect, onClose } = options;
+  const { createServer, onConnect, onClose, authenticate } = options;
   const eventStore = externalEventStore(options);
   /** session key → { server, transport } */
   const sessions = new Map();
@@ -82,6 +107,45 @@ async function startHTTPServer(options) {
     }
   }
 
+  async function auth(event) {
+    const req = new IncomingMessageLike(event.request);
+    let result;
+    try {
+      result = await authenticate(req);
+    } catch (error) {
+      if (isResponseLike(error)) {
+        server.authenticated(event.token, await responseOutcome(error, "invalidResponse"));
+        return;
+      }
+      console.error("[mcp-proxy] authentication error", error);
+      const message = error instanceof Error ? error.message : typeof error === "string" ? error : undefined;
+      server.authenticated(event.token, { kind: "failed", message });
+      return;
+    }
+    if (isResponseLike(result)) {
+      server.authenticated(event.token, await responseOutcome(result, "invalidResponse"));
+      return;
+    }
+    if (!result || result.authenticated === false) {
+      server.authenticated(event.token, {
+        kind: "denied",
+        message: typeof result?.error === "string" ? result.error : undefined,
+        wwwAuthenticate: typeof result?.wwwAuthenticate === "string" ? result.wwwAuthenticate : undefined,
+      });
+      return;
+    }
+    const sessionId = req.headers["mcp-session-id"];
+    const session = typeof sessionId === "string" ? sessions.get(sessionId) : undefined;
+    if (typeof session?.server.updateAuth === "function") {
+      try {
+        session.server.updateAuth(result);
+      } catch (error) {
+        console.error("[mcp-proxy] error in updateAuth", error);
+      }
+    }
+    server.authenticated(event.token, { kind: "allowed", auth: authJson(result) });
+  }
+
   function deliver(event) {
     const session = sessions.get(event.session);
     const onmessage = session?.transport.onmessage;
@@ -95,8 +159,18 @@ async function startHTTPServer(options) {
       return;
     }
     const extra = { requestInfo: { headers: headersFromRaw(event.request.rawHeaders) } };
+    if (event.auth) {
+      const authInfo = JSON.parse(event.auth);
+      if (isAuthInfo(authInfo)) extra.authInfo = authInfo;
+    }
     for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
-      onmessage.call(session.transport, message, extra);
+      if (message.method !== undefined && message.id !== undefined) {
+        // The handler's async context knows its exchange, for respondWith.
+        const exchange = { native: server, session: event.session, requestId: JSON.stringify(message.id) };
+        currentExchange.run(exchange, () => onmessage.call(session.transport, message, extra));
+      } else {
+        onmessage.call(session.transport, message, extra);
+      }
     }
   }
 
@@ -130,7 +204,7 @@ async function startHTTPServer(options) {
     server.replayDone(event.token, streamId, events);
   }
 
-  const handlers = { create, message: deliver, close, replay };
+  const handlers = { create, message: deliver, close, replay, authenticate: auth };
 
   // Called by Rust, fire-and-forget: it must never throw, or Node would crash.
   function dispatch(event) {

@@ -1,6 +1,8 @@
 //! The shapes that cross the boundary: host events to JS, outcomes from JS.
 
-use mcp_proxy_core::{CreateReason, HostEvent, RequestHead, ResponseLike, ServerOutcome};
+use mcp_proxy_core::{
+    AuthOutcome, CreateReason, HostEvent, RequestHead, ResponseLike, ServerOutcome,
+};
 use napi_derive::napi;
 
 /// `http.IncomingMessage`-like facts about a request; headers flattened as
@@ -19,7 +21,7 @@ pub struct JsRequestHead {
 /// One event for the JS dispatcher; `kind` says which fields are set.
 #[napi(object)]
 pub struct JsHostEvent {
-    /// `create` | `message` | `close` | `replay`
+    /// `create` | `message` | `close` | `replay` | `authenticate`
     pub kind: String,
     pub token: Option<i64>,
     pub session: String,
@@ -30,6 +32,8 @@ pub struct JsHostEvent {
     pub request: Option<JsRequestHead>,
     /// For `replay`: the client's `Last-Event-ID`.
     pub last_event_id: Option<String>,
+    /// For `message`: what `authenticate` returned for the request, as JSON text.
+    pub auth: Option<String>,
 }
 
 fn head_to_js(head: &RequestHead) -> JsRequestHead {
@@ -58,6 +62,7 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
         body: None,
         request: None,
         last_event_id: None,
+        auth: None,
     };
     match event {
         HostEvent::CreateServer {
@@ -83,10 +88,17 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
             session,
             body,
             request,
+            auth,
         } => JsHostEvent {
             body: Some(body),
             request: Some(head_to_js(&request)),
+            auth: auth.map(|a| a.to_string()),
             ..blank("message", &session)
+        },
+        HostEvent::Authenticate { token, request } => JsHostEvent {
+            token: Some(token as i64),
+            request: Some(head_to_js(&request)),
+            ..blank("authenticate", "")
         },
         HostEvent::CloseSession { token, session } => JsHostEvent {
             token: Some(token as i64),
@@ -115,24 +127,49 @@ pub struct JsOutcome {
     /// `[name, value, name, value, …]`, every header line.
     pub headers: Option<Vec<String>>,
     pub body: Option<String>,
+    /// For `denied`: the callback's `wwwAuthenticate`, used verbatim.
+    pub www_authenticate: Option<String>,
+    /// For `allowed`: the result as JSON text.
+    pub auth: Option<String>,
+}
+
+/// A Response-like object as JS read it.
+pub fn response_from_js(o: JsOutcome) -> ResponseLike {
+    ResponseLike {
+        status: o.status.unwrap_or(500).min(u16::MAX as u32) as u16,
+        status_text: o.status_text,
+        headers: o
+            .headers
+            .unwrap_or_default()
+            .chunks_exact(2)
+            .map(|pair| (pair[0].clone(), pair[1].clone()))
+            .collect(),
+        body: o.body.unwrap_or_default(),
+    }
 }
 
 pub fn outcome_from_js(o: JsOutcome) -> ServerOutcome {
-    let message = o.message.unwrap_or_default();
     match o.kind.as_str() {
         "ready" => ServerOutcome::Ready,
-        "connectFailed" => ServerOutcome::ConnectFailed { message },
-        "respond" => ServerOutcome::Respond(ResponseLike {
-            status: o.status.unwrap_or(500).min(u16::MAX as u32) as u16,
-            status_text: o.status_text,
-            headers: o
-                .headers
-                .unwrap_or_default()
-                .chunks_exact(2)
-                .map(|pair| (pair[0].clone(), pair[1].clone()))
-                .collect(),
-            body: o.body.unwrap_or_default(),
-        }),
-        _ => ServerOutcome::CreateFailed { message },
+        "connectFailed" => ServerOutcome::ConnectFailed {
+            message: o.message.unwrap_or_default(),
+        },
+        "respond" => ServerOutcome::Respond(response_from_js(o)),
+        _ => ServerOutcome::CreateFailed {
+            message: o.message.unwrap_or_default(),
+        },
+    }
+}
+
+pub fn auth_from_js(o: JsOutcome) -> AuthOutcome {
+    match o.kind.as_str() {
+        "allowed" => AuthOutcome::Allowed { auth: o.auth },
+        "denied" => AuthOutcome::Denied {
+            message: o.message,
+            www_authenticate: o.www_authenticate,
+        },
+        "respond" => AuthOutcome::Respond(response_from_js(o)),
+        "invalidResponse" => AuthOutcome::InvalidResponse,
+        _ => AuthOutcome::Failed { message: o.message },
     }
 }

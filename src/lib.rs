@@ -10,7 +10,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::Arc;
 
-use events::{outcome_from_js, JsOutcome};
+use events::{auth_from_js, outcome_from_js, response_from_js, JsOutcome};
 use host::{Dispatch, JsHost};
 use options::{config_from_js, NativeOptions};
 
@@ -114,6 +114,21 @@ impl NativeServer {
     #[napi]
     pub fn close_session(&self, session: String) {
         self.server.close_session(&session);
+    }
+
+    /// The answer to an `authenticate` event. False when nobody waits for it any more.
+    #[napi]
+    pub fn authenticated(&self, token: i64, outcome: JsOutcome) -> bool {
+        self.server
+            .authenticated(token as u64, auth_from_js(outcome))
+    }
+
+    /// `respondWith(response)` inside the handler of request `request_id` (JSON text of
+    /// its id): answers that HTTP exchange instead. False when it already started.
+    #[napi]
+    pub fn respond_with(&self, session: String, request_id: String, response: JsOutcome) -> bool {
+        self.server
+            .respond_with(&session, &request_id, response_from_js(response))
     }
 
     /// `onClose` finished for the `close` event with this token.

@@ -37,6 +37,9 @@ pub struct NativeOptions {
     pub session_idle_timeout_ms: f64,
     pub callback_timeout_ms: f64,
     pub cors: NativeCors,
+    /// An `authenticate` callback is set.
+    pub authenticate: bool,
+    pub api_key: Option<String>,
 }
 
 fn millis(ms: f64, what: &str) -> Result<Duration> {
@@ -88,5 +91,7 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
         session_idle_timeout: millis(o.session_idle_timeout_ms, "sessionIdleTimeout")?,
         callback_timeout: millis(o.callback_timeout_ms, "callbackTimeout")?,
         cors: cors_from_js(o.cors),
+        authenticate: o.authenticate,
+        api_key: o.api_key.filter(|k| !k.is_empty()),
     })
 }

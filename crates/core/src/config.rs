@@ -51,6 +51,10 @@ pub struct Config {
     pub session_idle_timeout: Duration,
     pub callback_timeout: Duration,
     pub cors: CorsConfig,
+    /// An `authenticate` callback is set: every Streamable HTTP request asks the host.
+    pub authenticate: bool,
+    /// `X-API-Key` must equal this.
+    pub api_key: Option<String>,
 }
 
 impl Default for Config {
@@ -69,6 +73,8 @@ impl Default for Config {
             session_idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
             callback_timeout: DEFAULT_CALLBACK_TIMEOUT,
             cors: CorsConfig::default(),
+            authenticate: false,
+            api_key: None,
         }
     }
 }

@@ -46,6 +46,14 @@ pub enum HostEvent {
         session: Arc<str>,
         body: String,
         request: Arc<RequestHead>,
+        /// What `authenticate` returned for this request, as JSON text.
+        auth: Option<Arc<str>>,
+    },
+    /// Call `authenticate(req)` and answer with `Server::authenticated(token, ..)`. When the
+    /// request names a session the host knows, it passes the result to `updateAuth`.
+    Authenticate {
+        token: u64,
+        request: Arc<RequestHead>,
     },
     /// The session ended: call `onClose(server)`, then `server.close()`, then answer
     /// with `Server::session_closed(token)`.
@@ -73,6 +81,24 @@ pub enum ServerOutcome {
     },
     /// A callback threw or returned a Response-like object: write it as it is.
     Respond(ResponseLike),
+}
+
+/// What `authenticate(req)` came to.
+#[derive(Debug, Clone)]
+pub enum AuthOutcome {
+    /// Truthy and not `{ authenticated: false }`; the result as JSON text when it has one.
+    Allowed { auth: Option<String> },
+    /// Falsy, or `{ authenticated: false, error?, wwwAuthenticate? }`.
+    Denied {
+        message: Option<String>,
+        www_authenticate: Option<String>,
+    },
+    /// Threw something that is not Response-like.
+    Failed { message: Option<String> },
+    /// Threw or returned a Response-like object: written as it is.
+    Respond(ResponseLike),
+    /// Threw a Response-like object that could not be read (its `text()` rejected).
+    InvalidResponse,
 }
 
 /// A `Response`-like object read by the host: written back verbatim.

@@ -165,9 +165,23 @@ pub fn parse_posted(body: &[u8]) -> Result<Posted, ParseError> {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outgoing {
     /// A response (result or error) to the request with this raw id.
-    Response { id: String },
+    Response {
+        id: String,
+        /// Set when the response is an error carrying mcp-proxy's scope challenge.
+        insufficient_scope: Option<ScopeChallenge>,
+    },
     /// A notification or a server→client request.
     Other,
+}
+
+/// `error.data` of mcp-proxy's scope challenge (`InsufficientScopeError`, mcp-proxy ≥5.12):
+/// `{ error: "insufficient_scope", requiredScopes: string[], errorDescription? }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ScopeChallenge {
+    #[serde(rename = "requiredScopes", default)]
+    pub required_scopes: Vec<String>,
+    #[serde(rename = "errorDescription")]
+    pub error_description: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -176,7 +190,33 @@ struct OutProbe<'a> {
     id: Option<&'a RawValue>,
     method: Option<IgnoredAny>,
     result: Option<IgnoredAny>,
-    error: Option<IgnoredAny>,
+    #[serde(borrow)]
+    error: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ErrorProbe<'a> {
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ScopeProbe {
+    error: Option<String>,
+    #[serde(rename = "requiredScopes", default)]
+    required_scopes: Vec<String>,
+    #[serde(rename = "errorDescription")]
+    error_description: Option<String>,
+}
+
+/// Reads a scope challenge out of an error object; any other shape is an ordinary error.
+fn scope_challenge(error: &RawValue) -> Option<ScopeChallenge> {
+    let data = serde_json::from_str::<ErrorProbe>(error.get()).ok()?.data?;
+    let probe: ScopeProbe = serde_json::from_str(data.get()).ok()?;
+    (probe.error.as_deref() == Some("insufficient_scope")).then_some(ScopeChallenge {
+        required_scopes: probe.required_scopes,
+        error_description: probe.error_description,
+    })
 }
 
 pub fn classify_outgoing(json: &str) -> Result<Outgoing, ParseError> {
@@ -185,6 +225,7 @@ pub fn classify_outgoing(json: &str) -> Result<Outgoing, ParseError> {
         (None, Some(id)) if probe.result.is_some() || probe.error.is_some() => {
             Ok(Outgoing::Response {
                 id: id.get().to_string(),
+                insufficient_scope: probe.error.and_then(scope_challenge),
             })
         }
         (Some(_), _) => Ok(Outgoing::Other),
@@ -275,11 +316,17 @@ mod tests {
     fn classifies_outgoing() {
         assert_eq!(
             classify_outgoing(r#"{"jsonrpc":"2.0","id":7,"result":{}}"#),
-            Ok(Outgoing::Response { id: "7".into() })
+            Ok(Outgoing::Response {
+                id: "7".into(),
+                insufficient_scope: None
+            })
         );
         assert_eq!(
             classify_outgoing(r#"{"jsonrpc":"2.0","id":7,"error":{"code":1,"message":"x"}}"#),
-            Ok(Outgoing::Response { id: "7".into() })
+            Ok(Outgoing::Response {
+                id: "7".into(),
+                insufficient_scope: None
+            })
         );
         assert_eq!(
             classify_outgoing(r#"{"jsonrpc":"2.0","id":3,"method":"roots/list"}"#),
@@ -290,6 +337,37 @@ mod tests {
             Ok(Outgoing::Other)
         );
         assert!(classify_outgoing("nope").is_err());
+    }
+
+    #[test]
+    fn finds_scope_challenges_in_error_data() {
+        let json = r#"{"jsonrpc":"2.0","id":4,"error":{"code":-32001,"message":"no","data":{"error":"insufficient_scope","requiredScopes":["admin","write"],"errorDescription":"needs admin"}}}"#;
+        let Ok(Outgoing::Response {
+            insufficient_scope: Some(c),
+            ..
+        }) = classify_outgoing(json)
+        else {
+            panic!("not recognised")
+        };
+        assert_eq!(c.required_scopes, vec!["admin", "write"]);
+        assert_eq!(c.error_description.as_deref(), Some("needs admin"));
+        for other in [
+            r#"{"jsonrpc":"2.0","id":4,"error":{"code":1,"message":"x","data":"text"}}"#,
+            r#"{"jsonrpc":"2.0","id":4,"error":{"code":1,"message":"x","data":{"error":"other"}}}"#,
+            r#"{"jsonrpc":"2.0","id":4,"error":{"code":1,"message":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":4,"result":{"data":{"error":"insufficient_scope"}}}"#,
+        ] {
+            assert!(
+                matches!(
+                    classify_outgoing(other),
+                    Ok(Outgoing::Response {
+                        insufficient_scope: None,
+                        ..
+                    })
+                ),
+                "{other}"
+            );
+        }
     }
 
     #[test]

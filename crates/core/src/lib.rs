@@ -2,6 +2,7 @@
 //! streams, routing, SSE framing, the event store. It knows nothing of napi: the host
 //! that runs MCP servers (JavaScript, or a Rust test double) plugs in through [`Host`].
 
+mod authenticate;
 pub mod body;
 pub mod config;
 pub mod cors;
@@ -17,6 +18,8 @@ mod streamable;
 mod waiters;
 
 pub use config::{Config, EventStoreMode};
-pub use host::{CreateReason, Host, HostEvent, RequestHead, ResponseLike, ServerOutcome};
+pub use host::{
+    AuthOutcome, CreateReason, Host, HostEvent, RequestHead, ResponseLike, ServerOutcome,
+};
 pub use server::{Replayed, Server};
 pub use session::SendError;

@@ -19,9 +19,9 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::config::{Config, ON_CLOSE_TIMEOUT, SHUTDOWN_GRACE};
-use crate::host::{Host, HostEvent, ServerOutcome};
+use crate::host::{AuthOutcome, Host, HostEvent, ResponseLike, ServerOutcome};
 use crate::reply;
-use crate::session::{SendError, Session};
+use crate::session::{SendError, Session, Takeover};
 use crate::waiters::{Waiters, Waiting};
 use http::StatusCode;
 
@@ -33,6 +33,7 @@ pub(crate) struct Shared {
     pub(crate) created: Waiters<ServerOutcome>,
     closed: Waiters<()>,
     pub(crate) replayed: Waiters<Option<Replayed>>,
+    pub(crate) authenticated: Waiters<AuthOutcome>,
     next_token: AtomicU64,
     stopping: watch::Sender<bool>,
 }
@@ -247,6 +248,7 @@ impl Server {
             created: Waiters::default(),
             closed: Waiters::default(),
             replayed: Waiters::default(),
+            authenticated: Waiters::default(),
             next_token: AtomicU64::new(1),
             stopping: watch::channel(false).0,
         });
@@ -309,6 +311,19 @@ impl Server {
         self.shared.replayed.answer(token, replayed);
     }
 
+    /// `respondWith(response)` inside the handler of `request_id` (raw JSON id): answers that
+    /// request's HTTP exchange with `response`. False when its headers already went out.
+    pub fn respond_with(&self, session: &str, request_id: &str, response: ResponseLike) -> bool {
+        self.shared
+            .session(session)
+            .is_some_and(|s| s.take_over(request_id, Takeover::Response(response)))
+    }
+
+    /// The host's answer to `Authenticate`. False when nobody waits any more.
+    pub fn authenticated(&self, token: u64, outcome: AuthOutcome) -> bool {
+        self.shared.authenticated.answer(token, outcome)
+    }
+
     /// The server's transport was closed from the JS side.
     pub fn close_session(&self, session: &str) {
         self.shared.end_session(session);
@@ -342,5 +357,6 @@ impl Server {
         self.shared.created.clear();
         self.shared.closed.clear();
         self.shared.replayed.clear();
+        self.shared.authenticated.clear();
     }
 }

@@ -9,7 +9,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::STREAM_BUFFER_FRAMES;
 use crate::event_store::{EventStore, StreamId, STANDALONE_STREAM};
-use crate::jsonrpc::{self, Outgoing};
+use crate::host::ResponseLike;
+use crate::jsonrpc::{self, Outgoing, ScopeChallenge};
 use crate::sse;
 
 /// Where a POST wants its answers.
@@ -20,11 +21,36 @@ pub enum Answer {
     Json(oneshot::Receiver<Vec<String>>),
 }
 
+/// Replaces a POST's whole HTTP answer while its headers have not gone out.
+#[derive(Debug)]
+pub enum Takeover {
+    /// `respondWith(response)` from a request handler.
+    Response(ResponseLike),
+    /// An error response carrying mcp-proxy's scope challenge, answered as a 403; `json` is
+    /// that JSON-RPC error response, which becomes the body.
+    InsufficientScope {
+        challenge: ScopeChallenge,
+        json: String,
+    },
+}
+
+/// What `open_post_stream` gives the POST handler.
+pub struct PostStream {
+    pub id: StreamId,
+    pub answer: Answer,
+    /// The priming event, already stored, to write first.
+    pub prime: Option<Bytes>,
+    /// Fires when the exchange is taken over before anything was written.
+    pub takeover: oneshot::Receiver<Takeover>,
+}
+
 /// A live SSE connection of a stream; `None` while no client listens.
 type Sink = Option<mpsc::Sender<Bytes>>;
 
 struct Stream {
     sink: Sink,
+    /// Present until the answer's headers go out.
+    takeover: Option<oneshot::Sender<Takeover>>,
     /// Requests of this stream still waiting for their response.
     pending: usize,
     json: Option<JsonCollector>,
@@ -105,6 +131,24 @@ fn push(sink: &mut Sink, frame: Bytes) {
             *sink = None;
         }
     }
+}
+
+/// Hands the exchange of `stream` to its POST handler as a takeover, ending the stream:
+/// later responses of its requests find nothing and are dropped.
+fn take_over(state: &mut State, stream: StreamId, takeover: Takeover) -> bool {
+    let Some(tx) = state
+        .streams
+        .get_mut(&stream)
+        .and_then(|s| s.takeover.take())
+    else {
+        return false;
+    };
+    if tx.send(takeover).is_err() {
+        return false;
+    }
+    state.streams.remove(&stream);
+    state.requests.retain(|_, s| *s != stream);
+    true
 }
 
 fn channel() -> (mpsc::Sender<Bytes>, mpsc::Receiver<Bytes>) {
@@ -198,7 +242,7 @@ impl Session {
         request_ids: impl Iterator<Item = &'a str>,
         json_mode: bool,
         priming: bool,
-    ) -> Option<(Answer, Option<Bytes>)> {
+    ) -> Option<PostStream> {
         let mut state = self.state();
         if state.closed {
             return None;
@@ -220,6 +264,7 @@ impl Session {
             (
                 Stream {
                     sink: None,
+                    takeover: None,
                     pending,
                     json: Some(collector),
                 },
@@ -230,18 +275,45 @@ impl Session {
             (
                 Stream {
                     sink: Some(tx),
+                    takeover: None,
                     pending,
                     json: None,
                 },
                 Answer::Sse(rx),
             )
         };
+        let (takeover_tx, takeover) = oneshot::channel();
+        let mut stream = stream;
+        stream.takeover = Some(takeover_tx);
         state.streams.insert(id, stream);
         let prime = match (&mut state.store, priming && !json_mode) {
             (Some(Store::Memory(store)), true) => Some(store.store_priming(id)),
             _ => None,
         };
-        Some((answer, prime))
+        Some(PostStream {
+            id,
+            answer,
+            prime,
+            takeover,
+        })
+    }
+
+    /// The POST handler is about to write headers: from now on the exchange cannot be
+    /// taken over.
+    pub fn commit(&self, stream: StreamId) {
+        if let Some(s) = self.state().streams.get_mut(&stream) {
+            s.takeover = None;
+        }
+    }
+
+    /// Answers the exchange of `request_id` with `takeover` instead of its JSON-RPC
+    /// responses. False when that exchange already wrote its headers or is unknown.
+    pub fn take_over(&self, request_id: &str, takeover: Takeover) -> bool {
+        let mut state = self.state();
+        let Some(&stream) = state.requests.get(request_id) else {
+            return false;
+        };
+        take_over(&mut state, stream, takeover)
     }
 
     /// The stream a message would be sent on, without sending it: the host asks this
@@ -253,7 +325,7 @@ impl Session {
             return Err(SendError::Closed);
         }
         let stream = match &outgoing {
-            Outgoing::Response { id } => state.requests.get(id),
+            Outgoing::Response { id, .. } => state.requests.get(id),
             Outgoing::Other => related.and_then(|r| state.requests.get(r)),
         };
         Ok(stream
@@ -277,8 +349,25 @@ impl Session {
             return Err(SendError::Closed);
         }
         let state = &mut *state;
+        if let Outgoing::Response {
+            id,
+            insufficient_scope: Some(challenge),
+        } = &outgoing
+        {
+            if let Some(&stream) = state.requests.get(id) {
+                let takeover = Takeover::InsufficientScope {
+                    challenge: challenge.clone(),
+                    json: json.to_string(),
+                };
+                if take_over(state, stream, takeover) {
+                    return Ok(Sent {
+                        completed_exchange: true,
+                    });
+                }
+            }
+        }
         let (stream_id, is_response) = match &outgoing {
-            Outgoing::Response { id } => (state.requests.remove(id), true),
+            Outgoing::Response { id, .. } => (state.requests.remove(id), true),
             Outgoing::Other => (related.and_then(|r| state.requests.get(r).copied()), false),
         };
         let Some(stream_id) = stream_id.filter(|id| state.streams.contains_key(id)) else {
@@ -404,8 +493,14 @@ mod tests {
     #[test]
     fn routes_responses_and_related_messages_to_their_post_stream() {
         let s = session(false);
-        let (a, _) = s.open_post_stream(["1"].into_iter(), false, false).unwrap();
-        let (b, _) = s.open_post_stream(["2"].into_iter(), false, false).unwrap();
+        let a = s
+            .open_post_stream(["1"].into_iter(), false, false)
+            .unwrap()
+            .answer;
+        let b = s
+            .open_post_stream(["2"].into_iter(), false, false)
+            .unwrap()
+            .answer;
         let (mut a, mut b) = (sse(a), sse(b));
         let mut standalone = s.open_standalone().unwrap();
         s.send(
@@ -441,9 +536,10 @@ mod tests {
     #[test]
     fn batch_stream_ends_after_all_responses() {
         let s = session(false);
-        let (a, _) = s
+        let a = s
             .open_post_stream(["1", "\"x\""].into_iter(), false, false)
-            .unwrap();
+            .unwrap()
+            .answer;
         let mut a = sse(a);
         assert!(
             !s.send(r#"{"jsonrpc":"2.0","id":"x","result":{}}"#, None, None)
@@ -461,7 +557,7 @@ mod tests {
     #[tokio::test]
     async fn json_mode_collects_responses_and_drops_notifications() {
         let s = session(true);
-        let (answer, prime) = s
+        let PostStream { answer, prime, .. } = s
             .open_post_stream(["1", "2"].into_iter(), true, true)
             .unwrap();
         assert!(prime.is_none(), "JSON answers have no priming event");
@@ -494,7 +590,9 @@ mod tests {
     #[test]
     fn resumes_a_post_stream_with_what_was_missed() {
         let s = session(true);
-        let (a, prime) = s.open_post_stream(["1"].into_iter(), false, true).unwrap();
+        let PostStream {
+            answer: a, prime, ..
+        } = s.open_post_stream(["1"].into_iter(), false, true).unwrap();
         let prime = String::from_utf8(prime.unwrap().to_vec()).unwrap();
         assert_eq!(prime, "id: 1_1\ndata: \n\n");
         drop(a); // the client went away
@@ -546,7 +644,10 @@ mod tests {
     #[test]
     fn closed_session_rejects_everything() {
         let s = session(false);
-        let (a, _) = s.open_post_stream(["1"].into_iter(), false, false).unwrap();
+        let a = s
+            .open_post_stream(["1"].into_iter(), false, false)
+            .unwrap()
+            .answer;
         let a = sse(a);
         assert!(s.close());
         assert!(!s.close());
@@ -566,6 +667,54 @@ mod tests {
         assert_eq!(
             session(false).send("{}", None, None),
             Err(SendError::Invalid)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_scope_challenge_takes_over_an_unwritten_exchange() {
+        let s = session(true);
+        let post = s.open_post_stream(["5"].into_iter(), false, false).unwrap();
+        let error = r#"{"jsonrpc":"2.0","id":5,"error":{"code":-32001,"message":"no","data":{"error":"insufficient_scope","requiredScopes":["admin"]}}}"#;
+        assert!(s.send(error, None, None).unwrap().completed_exchange);
+        let Takeover::InsufficientScope { challenge, json } = post.takeover.await.unwrap() else {
+            panic!("expected a scope takeover")
+        };
+        assert_eq!(challenge.required_scopes, vec!["admin"]);
+        assert_eq!(json, error);
+        assert_eq!(s.open_streams(), 0);
+    }
+
+    #[test]
+    fn a_committed_exchange_gets_the_error_as_an_event() {
+        let s = session(false);
+        let post = s.open_post_stream(["5"].into_iter(), false, false).unwrap();
+        s.commit(post.id);
+        let mut live = sse(post.answer);
+        let error = r#"{"jsonrpc":"2.0","id":5,"error":{"code":-32001,"message":"no","data":{"error":"insufficient_scope","requiredScopes":["admin"]}}}"#;
+        s.send(error, None, None).unwrap();
+        assert_eq!(drain(&mut live).len(), 1);
+        assert!(!s.take_over("5", Takeover::Response(ResponseLike::default())));
+    }
+
+    #[tokio::test]
+    async fn respond_with_drops_the_later_json_rpc_answer() {
+        let s = session(false);
+        let post = s
+            .open_post_stream(["1", "2"].into_iter(), false, false)
+            .unwrap();
+        let response = ResponseLike {
+            status: 403,
+            ..Default::default()
+        };
+        assert!(s.take_over("2", Takeover::Response(response)));
+        assert!(matches!(post.takeover.await.unwrap(), Takeover::Response(r) if r.status == 403));
+        let sent = s
+            .send(r#"{"jsonrpc":"2.0","id":2,"result":{}}"#, None, None)
+            .unwrap();
+        assert!(!sent.completed_exchange, "dropped: nothing in flight");
+        assert!(
+            !s.take_over("1", Takeover::Response(ResponseLike::default())),
+            "the exchange is gone"
         );
     }
 }

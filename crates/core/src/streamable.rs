@@ -4,7 +4,7 @@ use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{EventStoreMode, PRIMING_DELAY};
 use crate::event_store::EventStore;
@@ -13,7 +13,7 @@ use crate::jsonrpc::{self, ParseError, Posted, PRIMING_PROTOCOL_VERSION};
 use crate::pipeline::{read_body, request_head, BodyError};
 use crate::reply::{self, Reply, SESSION_HEADER};
 use crate::server::{Peer, Shared};
-use crate::session::{Answer, ResumeError, Session, Store};
+use crate::session::{Answer, PostStream, ResumeError, Session, Store, Takeover};
 use crate::sse;
 
 const PROTOCOL_HEADER: &str = "mcp-protocol-version";
@@ -88,6 +88,17 @@ fn is_auth_error(message: &str) -> bool {
         .any(|w| message.contains(w))
 }
 
+/// A POST that passed every check, on its way to a session.
+struct Post {
+    posted: Posted,
+    text: String,
+    head: Arc<RequestHead>,
+    /// The client's protocol version: the header, or `initialize`'s params.
+    version: Option<String>,
+    /// What `authenticate` returned, as JSON text.
+    auth: Option<Arc<str>>,
+}
+
 enum First {
     Frame(Bytes),
     Ended,
@@ -96,10 +107,19 @@ enum First {
 
 impl Shared {
     pub(crate) async fn streamable(self: &Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
-        match *req.method() {
-            Method::POST => self.post(req, peer).await,
-            Method::GET => self.get(req.headers()).await,
-            Method::DELETE => self.delete(req.headers()).await,
+        if req.method() == Method::POST {
+            return self.post(req, peer).await;
+        }
+        let (parts, _body) = req.into_parts();
+        if self.config.authenticate {
+            let head = Arc::new(request_head(&parts, peer));
+            if let Err(res) = self.authenticate(&head, None).await {
+                return res;
+            }
+        }
+        match parts.method {
+            Method::GET => self.get(&parts.headers).await,
+            Method::DELETE => self.delete(&parts.headers).await,
             _ if self.config.stateless => method_not_allowed("POST"),
             _ => method_not_allowed("GET, POST, DELETE"),
         }
@@ -120,6 +140,18 @@ impl Shared {
             Err(BodyError::Broken) => {
                 return bad_request("Bad Request: the request body could not be read")
             }
+        };
+        let head = Arc::new(request_head(&parts, peer));
+        let auth = if self.config.authenticate {
+            // The id, when the body has one, makes the 401 body answer that request.
+            let parsed = jsonrpc::parse_posted(&body).ok();
+            let id = parsed.as_ref().and_then(Posted::first_request_id);
+            match self.authenticate(&head, id).await {
+                Ok(auth) => auth,
+                Err(res) => return res,
+            }
+        } else {
+            None
         };
         if !(accepts(&parts.headers, "application/json")
             && accepts(&parts.headers, "text/event-stream"))
@@ -165,28 +197,32 @@ impl Shared {
             Ok(v) => v.map(str::to_string),
             Err(res) => return res,
         };
-        // Bodies are JSON-RPC, which JSON makes UTF-8; parsing succeeded, so this holds.
-        let text = String::from_utf8(body).unwrap_or_default();
-        let head = Arc::new(request_head(&parts, peer));
-        let version = header_version.or_else(|| posted.initialize_version.clone());
+        let post = Post {
+            version: header_version.or_else(|| posted.initialize_version.clone()),
+            posted,
+            // JSON is UTF-8 (RFC 8259 §8.1) and parsing succeeded, so this holds.
+            text: String::from_utf8(body).unwrap_or_default(),
+            head,
+            auth,
+        };
         if self.config.stateless {
-            return self.stateless_post(posted, text, head, version).await;
+            return self.stateless_post(post).await;
         }
         match header(&parts.headers, SESSION_HEADER) {
-            None => self.initialize(posted, text, head, version).await,
+            None => self.initialize(post).await,
             Some(id) => {
                 let Some(session) = self.session(id) else {
                     return session_not_found();
                 };
-                if posted.has_initialize() {
+                if post.posted.has_initialize() {
                     return reply::error(
                         StatusCode::BAD_REQUEST,
                         -32600,
                         "Invalid Request: Server already initialized",
-                        posted.first_request_id(),
+                        post.posted.first_request_id(),
                     );
                 }
-                self.exchange(&session, &posted, text, head, version).await
+                self.exchange(&session, post).await
             }
         }
     }
@@ -201,13 +237,8 @@ impl Shared {
         }
     }
 
-    async fn initialize(
-        self: &Arc<Self>,
-        posted: Posted,
-        text: String,
-        head: Arc<RequestHead>,
-        version: Option<String>,
-    ) -> Reply {
+    async fn initialize(self: &Arc<Self>, post: Post) -> Reply {
+        let posted = &post.posted;
         if !posted.has_initialize() {
             return bad_request("Bad Request: No valid session ID provided");
         }
@@ -223,35 +254,30 @@ impl Shared {
         let session = Arc::new(Session::new(
             Arc::from(id.as_str()),
             Some(id),
-            version.clone(),
+            post.version.clone(),
             self.new_store(),
         ));
         if let Err(res) = self
-            .create_server(&session, CreateReason::Initialize, &head, &posted)
+            .create_server(&session, CreateReason::Initialize, &post)
             .await
         {
             return res;
         }
-        self.exchange(&session, &posted, text, head, version).await
+        self.exchange(&session, post).await
     }
 
-    async fn stateless_post(
-        self: &Arc<Self>,
-        posted: Posted,
-        text: String,
-        head: Arc<RequestHead>,
-        version: Option<String>,
-    ) -> Reply {
+    async fn stateless_post(self: &Arc<Self>, post: Post) -> Reply {
         let key: Arc<str> = Arc::from(format!("stateless-{}", self.token()));
-        let session = Arc::new(Session::new(key, None, version.clone(), None));
+        let session = Arc::new(Session::new(key, None, post.version.clone(), None));
         if let Err(res) = self
-            .create_server(&session, CreateReason::Stateless, &head, &posted)
+            .create_server(&session, CreateReason::Stateless, &post)
             .await
         {
             return res;
         }
-        let res = self.exchange(&session, &posted, text, head, version).await;
-        if !posted.has_requests() {
+        let notifications_only = !post.posted.has_requests();
+        let res = self.exchange(&session, post).await;
+        if notifications_only {
             self.end_session(&session.key);
         }
         res
@@ -262,8 +288,7 @@ impl Shared {
         self: &Arc<Self>,
         session: &Arc<Session>,
         reason: CreateReason,
-        head: &Arc<RequestHead>,
-        posted: &Posted,
+        post: &Post,
     ) -> Result<(), Reply> {
         let token = self.token();
         let outcome = self.created.register(token);
@@ -274,9 +299,9 @@ impl Shared {
             session: session.key.clone(),
             session_id: session.id.clone(),
             reason,
-            request: head.clone(),
+            request: post.head.clone(),
         });
-        let id = posted.first_request_id();
+        let id = post.posted.first_request_id();
         let outcome = match outcome.answer(self.config.callback_timeout).await {
             Some(outcome) => outcome,
             None => {
@@ -313,19 +338,20 @@ impl Shared {
     }
 
     /// Delivers a POST's messages and answers with what the server sends back.
-    async fn exchange(
-        &self,
-        session: &Session,
-        posted: &Posted,
-        text: String,
-        head: Arc<RequestHead>,
-        version: Option<String>,
-    ) -> Reply {
+    async fn exchange(&self, session: &Session, post: Post) -> Reply {
+        let Post {
+            posted,
+            text,
+            head,
+            version,
+            auth,
+        } = post;
         let session_id = session.id.as_deref();
         let deliver = HostEvent::Deliver {
             session: session.key.clone(),
             body: text,
             request: head,
+            auth,
         };
         if !posted.has_requests() {
             session.touch();
@@ -336,7 +362,7 @@ impl Shared {
         let priming = version
             .as_deref()
             .is_some_and(|v| v >= PRIMING_PROTOCOL_VERSION);
-        let Some((answer, prime)) = session.open_post_stream(
+        let Some(post) = session.open_post_stream(
             posted.request_ids(),
             self.config.enable_json_response,
             priming,
@@ -345,9 +371,16 @@ impl Shared {
         };
         self.host.dispatch(deliver);
         let first_id = posted.first_request_id();
+        let PostStream {
+            id: stream,
+            answer,
+            prime,
+            mut takeover,
+        } = post;
         match answer {
-            Answer::Json(done) => match done.await {
-                Ok(responses) => {
+            Answer::Json(done) => match or_takeover(&mut takeover, done).await {
+                Err(taken) => self.taken_over(taken),
+                Ok(Ok(responses)) => {
                     let body = if posted.batch {
                         format!("[{}]", responses.join(","))
                     } else {
@@ -355,18 +388,29 @@ impl Shared {
                     };
                     reply::with_session(reply::json(StatusCode::OK, body), session_id)
                 }
-                Err(_) => ended_before_answer(first_id),
+                Ok(Err(_)) => ended_before_answer(first_id),
             },
             Answer::Sse(mut live) => {
                 // Headers wait for the first event, so a handler can still answer with
                 // another status (403) until something was written.
-                let first = match &prime {
-                    Some(_) => tokio::select! {
-                        frame = live.recv() => frame.map_or(First::Ended, First::Frame),
-                        _ = tokio::time::sleep(PRIMING_DELAY) => First::Waited,
-                    },
-                    None => live.recv().await.map_or(First::Ended, First::Frame),
+                let first = async {
+                    match &prime {
+                        Some(_) => tokio::select! {
+                            frame = live.recv() => frame.map_or(First::Ended, First::Frame),
+                            _ = tokio::time::sleep(PRIMING_DELAY) => First::Waited,
+                        },
+                        None => live.recv().await.map_or(First::Ended, First::Frame),
+                    }
                 };
+                let first = match or_takeover(&mut takeover, first).await {
+                    Ok(first) => first,
+                    Err(taken) => return self.taken_over(taken),
+                };
+                session.commit(stream);
+                // A takeover that raced the first frame still wins: nothing is written yet.
+                if let Ok(taken) = takeover.try_recv() {
+                    return self.taken_over(taken);
+                }
                 let queued: Vec<Bytes> = match first {
                     First::Frame(frame) => prime.into_iter().chain(Some(frame)).collect(),
                     First::Waited => prime.into_iter().collect(),
@@ -379,6 +423,16 @@ impl Shared {
                     }
                 };
                 reply::with_session(reply::sse(queued, Some(live)), session_id)
+            }
+        }
+    }
+
+    /// The answer of an exchange a handler took over before anything was written.
+    fn taken_over(&self, taken: Takeover) -> Reply {
+        match taken {
+            Takeover::Response(response) => reply::response_like(&response),
+            Takeover::InsufficientScope { challenge, json } => {
+                self.insufficient_scope(&challenge, json)
             }
         }
     }
@@ -479,6 +533,21 @@ fn conflict() -> Reply {
         "Conflict: Only one SSE stream is allowed per session",
         None,
     )
+}
+
+/// Waits for `fut` unless the exchange is taken over first (`Err`).
+async fn or_takeover<T>(
+    takeover: &mut oneshot::Receiver<Takeover>,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, Takeover> {
+    tokio::pin!(fut);
+    tokio::select! {
+        biased;
+        // A dropped sender (the exchange completed, or headers are committed) disables
+        // this branch; a value wins over everything.
+        Ok(taken) = &mut *takeover => Err(taken),
+        value = &mut fut => Ok(value),
+    }
 }
 
 fn drain(live: &mut mpsc::Receiver<Bytes>) -> Option<Bytes> {
