@@ -68,6 +68,14 @@ export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
   sessionIdleTimeout?: number;
   /** How long createServer + onConnect may take, ms (default 30000). Not in mcp-proxy. */
   callbackTimeout?: number;
+  /**
+   * DNS-rebinding protection: `Host` values answered (`name` = any port, `name:port` =
+   * exactly). Default: `localhost`, `127.0.0.1`, `[::1]` when bound to a loopback host,
+   * no check otherwise.
+   */
+  allowedHosts?: string[];
+  /** Exact `Origin` values answered; default: an Origin whose host passes `allowedHosts`. */
+  allowedOrigins?: string[];
 }
 
 export interface RunningServer extends SSEServer {

@@ -73,6 +73,8 @@ function nativeOptions(options) {
     cors: corsOptions(options.cors),
     authenticate: typeof options.authenticate === "function",
     apiKey: options.apiKey || undefined,
+    allowedHosts: options.allowedHosts,
+    allowedOrigins: options.allowedOrigins,
   };
 }
 

@@ -2,6 +2,7 @@
 
 use mcp_proxy_core::config::{Config, EventStoreMode};
 use mcp_proxy_core::cors::{AllowOrigin, CorsConfig};
+use mcp_proxy_core::rebinding::RebindingPolicy;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::time::Duration;
@@ -40,6 +41,9 @@ pub struct NativeOptions {
     /// An `authenticate` callback is set.
     pub authenticate: bool,
     pub api_key: Option<String>,
+    /// DNS-rebinding allow-lists; both absent = the default for the bind address.
+    pub allowed_hosts: Option<Vec<String>>,
+    pub allowed_origins: Option<Vec<String>>,
 }
 
 fn millis(ms: f64, what: &str) -> Result<Duration> {
@@ -70,10 +74,26 @@ fn cors_from_js(c: NativeCors) -> CorsConfig {
     }
 }
 
+fn rebinding_from_js(
+    host: &str,
+    hosts: Option<Vec<String>>,
+    origins: Option<Vec<String>>,
+) -> RebindingPolicy {
+    match (hosts, origins) {
+        (None, None) => RebindingPolicy::for_bind(host),
+        (allowed_hosts, allowed_origins) => RebindingPolicy {
+            allowed_hosts,
+            allowed_origins,
+        },
+    }
+}
+
 pub fn config_from_js(o: NativeOptions) -> Result<Config> {
     let port = u16::try_from(o.port)
         .map_err(|_| Error::new(Status::InvalidArg, "port must be 0..65535"))?;
+    let rebinding = rebinding_from_js(&o.host, o.allowed_hosts, o.allowed_origins);
     Ok(Config {
+        rebinding,
         host: o.host,
         port,
         stream_endpoint: (!o.stream_endpoint.is_empty()).then_some(o.stream_endpoint),

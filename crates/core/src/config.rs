@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::cors::CorsConfig;
 use crate::event_store::DEFAULT_MAX_EVENTS;
+use crate::rebinding::RebindingPolicy;
 
 /// Default `maxBodySize`: 10 MiB.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;
@@ -55,6 +56,8 @@ pub struct Config {
     pub authenticate: bool,
     /// `X-API-Key` must equal this.
     pub api_key: Option<String>,
+    /// Which `Host`/`Origin` values are answered (DNS-rebinding protection).
+    pub rebinding: RebindingPolicy,
 }
 
 impl Default for Config {
@@ -75,6 +78,7 @@ impl Default for Config {
             cors: CorsConfig::default(),
             authenticate: false,
             api_key: None,
+            rebinding: RebindingPolicy::default(),
         }
     }
 }

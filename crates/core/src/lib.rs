@@ -14,6 +14,7 @@ pub mod event_store;
 pub mod host;
 pub mod jsonrpc;
 mod pipeline;
+pub mod rebinding;
 pub mod reply;
 mod server;
 pub mod session;

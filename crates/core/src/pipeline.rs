@@ -6,6 +6,7 @@ use hyper::body::Incoming;
 use std::sync::Arc;
 
 use crate::host::RequestHead;
+use crate::rebinding::Refusal;
 use crate::reply::{self, Reply};
 use crate::server::{Peer, Shared};
 
@@ -31,6 +32,13 @@ impl Shared {
             || (req.uri().scheme().is_none() && !path.starts_with('/') && path != "*")
         {
             return reply::text(StatusCode::BAD_REQUEST, "Bad Request");
+        }
+        if let Err(refusal) = self.config.rebinding.check(req.headers()) {
+            let message = match refusal {
+                Refusal::Host => "Forbidden: Host header is not allowed",
+                Refusal::Origin => "Forbidden: Origin header is not allowed",
+            };
+            return reply::error(StatusCode::FORBIDDEN, -32000, message, None);
         }
         if self.config.stream_endpoint.as_deref() == Some(path) {
             return self.streamable(req, peer).await;

@@ -29,12 +29,13 @@ fn accepts(headers: &HeaderMap, media: &str) -> bool {
     })
 }
 
-fn bad_request(message: &str) -> Reply {
-    reply::error(StatusCode::BAD_REQUEST, -32000, message, None)
+/// 400 -32000; `id` is the request's id where the body was read.
+fn bad_request(message: &str, id: Option<&str>) -> Reply {
+    reply::error(StatusCode::BAD_REQUEST, -32000, message, id)
 }
 
-fn session_not_found() -> Reply {
-    reply::error(StatusCode::NOT_FOUND, -32001, "Session not found", None)
+fn session_not_found(id: Option<&str>) -> Reply {
+    reply::error(StatusCode::NOT_FOUND, -32001, "Session not found", id)
 }
 
 fn method_not_allowed(allow: &'static str) -> Reply {
@@ -67,15 +68,21 @@ fn ended_before_answer(id: Option<&str>) -> Reply {
 }
 
 /// The protocol version header, when present, must be one we speak.
-fn check_protocol_version(headers: &HeaderMap) -> Result<Option<&str>, Reply> {
+fn check_protocol_version<'a>(
+    headers: &'a HeaderMap,
+    id: Option<&str>,
+) -> Result<Option<&'a str>, Reply> {
     match headers.get(PROTOCOL_HEADER) {
         None => Ok(None),
         Some(v) => match v.to_str() {
             Ok(v) if jsonrpc::is_supported_version(v) => Ok(Some(v)),
-            _ => Err(bad_request(&format!(
-                "Bad Request: Unsupported protocol version (supported versions: {})",
-                jsonrpc::SUPPORTED_PROTOCOL_VERSIONS.join(", ")
-            ))),
+            _ => Err(bad_request(
+                &format!(
+                    "Bad Request: Unsupported protocol version (supported versions: {})",
+                    jsonrpc::SUPPORTED_PROTOCOL_VERSIONS.join(", ")
+                ),
+                id,
+            )),
         },
     }
 }
@@ -138,7 +145,7 @@ impl Shared {
             Ok(body) => body,
             Err(BodyError::TooLarge) => return too_large(max.unwrap_or_default()),
             Err(BodyError::Broken) => {
-                return bad_request("Bad Request: the request body could not be read")
+                return bad_request("Bad Request: the request body could not be read", None)
             }
         };
         let head = Arc::new(request_head(&parts, peer));
@@ -193,7 +200,8 @@ impl Shared {
                 )
             }
         };
-        let header_version = match check_protocol_version(&parts.headers) {
+        let header_version = match check_protocol_version(&parts.headers, posted.first_request_id())
+        {
             Ok(v) => v.map(str::to_string),
             Err(res) => return res,
         };
@@ -212,7 +220,7 @@ impl Shared {
             None => self.initialize(post).await,
             Some(id) => {
                 let Some(session) = self.session(id) else {
-                    return session_not_found();
+                    return session_not_found(post.posted.first_request_id());
                 };
                 if post.posted.has_initialize() {
                     return reply::error(
@@ -240,7 +248,10 @@ impl Shared {
     async fn initialize(self: &Arc<Self>, post: Post) -> Reply {
         let posted = &post.posted;
         if !posted.has_initialize() {
-            return bad_request("Bad Request: No valid session ID provided");
+            return bad_request(
+                "Bad Request: No valid session ID provided",
+                posted.first_request_id(),
+            );
         }
         if posted.batch {
             return reply::error(
@@ -367,7 +378,7 @@ impl Shared {
             self.config.enable_json_response,
             priming,
         ) else {
-            return session_not_found();
+            return session_not_found(posted.first_request_id());
         };
         self.host.dispatch(deliver);
         let first_id = posted.first_request_id();
@@ -453,7 +464,7 @@ impl Shared {
             Ok(session) => session,
             Err(res) => return res,
         };
-        if let Err(res) = check_protocol_version(headers) {
+        if let Err(res) = check_protocol_version(headers, None) {
             return res;
         }
         let session_id = session.id.as_deref();
@@ -465,7 +476,9 @@ impl Shared {
                 Ok(resumed) => {
                     reply::with_session(reply::sse(resumed.frames, resumed.live), session_id)
                 }
-                Err(ResumeError::UnknownEvent) => bad_request("Bad Request: Unknown Last-Event-ID"),
+                Err(ResumeError::UnknownEvent) => {
+                    bad_request("Bad Request: Unknown Last-Event-ID", None)
+                }
                 Err(ResumeError::Conflict) => conflict(),
             };
         }
@@ -498,10 +511,10 @@ impl Shared {
             last_event_id: last_event_id.to_string(),
         });
         let Some(Some(replayed)) = done.answer(self.config.callback_timeout).await else {
-            return bad_request("Bad Request: Unknown Last-Event-ID");
+            return bad_request("Bad Request: Unknown Last-Event-ID", None);
         };
         let Some(stream) = replayed.stream.parse().ok() else {
-            return bad_request("Bad Request: Unknown Last-Event-ID");
+            return bad_request("Bad Request: Unknown Last-Event-ID", None);
         };
         match session.attach(stream) {
             Ok(live) => {
@@ -520,9 +533,10 @@ impl Shared {
         let Some(id) = header(headers, SESSION_HEADER) else {
             return Err(bad_request(
                 "Bad Request: Mcp-Session-Id header is required",
+                None,
             ));
         };
-        self.session(id).ok_or_else(session_not_found)
+        self.session(id).ok_or_else(|| session_not_found(None))
     }
 }
 
