@@ -72,6 +72,7 @@ function nativeOptions(options) {
     callbackTimeoutMs: options.callbackTimeout ?? DEFAULT_CALLBACK_TIMEOUT_MS,
     cors: corsOptions(options.cors),
     authenticate: typeof options.authenticate === "function",
+    unhandledHook: typeof options.onUnhandledRequest === "function",
     apiKey: options.apiKey || undefined,
     allowedHosts: options.allowedHosts,
     allowedOrigins: options.allowedOrigins,

@@ -7,6 +7,7 @@ const { IncomingMessageLike, headersFromRaw } = require("./request");
 const { NativeTransport } = require("./transport");
 const { isResponseLike, respondOutcome } = require("./responseLike");
 const { currentExchange } = require("./exchange");
+const { ServerResponseLike } = require("./response");
 
 function messageOf(error) {
   if (error instanceof Error) return error.message;
@@ -57,7 +58,7 @@ async function closeQuietly(server) {
 
 async function startHTTPServer(options) {
   const flat = nativeOptions(options);
-  const { createServer, onConnect, onClose, authenticate } = options;
+  const { createServer, onConnect, onClose, authenticate, onUnhandledRequest } = options;
   const eventStore = externalEventStore(options);
   /** session key → { server, transport } */
   const sessions = new Map();
@@ -204,7 +205,26 @@ async function startHTTPServer(options) {
     server.replayDone(event.token, streamId, events);
   }
 
-  const handlers = { create, message: deliver, close, replay, authenticate: auth };
+  // CONTRACT §3 step 5: a hook that ends (or starts) the response answers the request;
+  // one that leaves it alone lets it fall through to the rest of the pipeline.
+  async function unhandled(event) {
+    const req = new IncomingMessageLike(event.request, event.rawBody);
+    const res = new ServerResponseLike(server, event.token, req);
+    try {
+      await onUnhandledRequest(req, res);
+    } catch (error) {
+      console.error("[mcp-proxy] error in onUnhandledRequest", error);
+      if (!res.headersSent && !res.writableEnded) {
+        res.writeHead(500, { "content-type": "text/plain" }).end("Internal Server Error");
+      } else if (!res.writableEnded) {
+        res.end();
+      }
+      return;
+    }
+    if (!res.headersSent && !res.writableEnded) server.hookPass(event.token);
+  }
+
+  const handlers = { create, message: deliver, close, replay, authenticate: auth, unhandled };
 
   // Called by Rust, fire-and-forget: it must never throw, or Node would crash.
   function dispatch(event) {

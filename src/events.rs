@@ -3,6 +3,7 @@
 use mcp_proxy_core::{
     AuthOutcome, CreateReason, HostEvent, RequestHead, ResponseLike, ServerOutcome,
 };
+use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
 /// `http.IncomingMessage`-like facts about a request; headers flattened as
@@ -21,7 +22,7 @@ pub struct JsRequestHead {
 /// One event for the JS dispatcher; `kind` says which fields are set.
 #[napi(object)]
 pub struct JsHostEvent {
-    /// `create` | `message` | `close` | `replay` | `authenticate`
+    /// `create` | `message` | `close` | `replay` | `authenticate` | `unhandled`
     pub kind: String,
     pub token: Option<i64>,
     pub session: String,
@@ -34,6 +35,8 @@ pub struct JsHostEvent {
     pub last_event_id: Option<String>,
     /// For `message`: what `authenticate` returned for the request, as JSON text.
     pub auth: Option<String>,
+    /// For `unhandled`: the request body.
+    pub raw_body: Option<Buffer>,
 }
 
 fn head_to_js(head: &RequestHead) -> JsRequestHead {
@@ -63,6 +66,7 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
         request: None,
         last_event_id: None,
         auth: None,
+        raw_body: None,
     };
     match event {
         HostEvent::CreateServer {
@@ -94,6 +98,16 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
             request: Some(head_to_js(&request)),
             auth: auth.map(|a| a.to_string()),
             ..blank("message", &session)
+        },
+        HostEvent::Unhandled {
+            token,
+            request,
+            body,
+        } => JsHostEvent {
+            token: Some(token as i64),
+            request: Some(head_to_js(&request)),
+            raw_body: Some(Buffer::from(body.to_vec())),
+            ..blank("unhandled", "")
         },
         HostEvent::Authenticate { token, request } => JsHostEvent {
             token: Some(token as i64),

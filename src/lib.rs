@@ -5,6 +5,8 @@ mod events;
 mod host;
 mod options;
 
+use mcp_proxy_core::bytes::Bytes;
+use mcp_proxy_core::hook::HookWrite;
 use mcp_proxy_core::{Replayed, Server};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -129,6 +131,48 @@ impl NativeServer {
     pub fn respond_with(&self, session: String, request_id: String, response: JsOutcome) -> bool {
         self.server
             .respond_with(&session, &request_id, response_from_js(response))
+    }
+
+    /// `onUnhandledRequest`'s `res` sent its head: status, status text, every header line
+    /// as `[name, value, …]`. False when the client is gone.
+    #[napi]
+    pub fn hook_head(
+        &self,
+        token: i64,
+        status: u32,
+        status_text: Option<String>,
+        headers: Vec<String>,
+    ) -> bool {
+        let headers = headers
+            .chunks_exact(2)
+            .map(|pair| (pair[0].clone(), pair[1].clone()))
+            .collect();
+        let head = HookWrite::Head {
+            status: status.min(u16::MAX as u32) as u16,
+            status_text,
+            headers,
+        };
+        self.server.hook_write(token as u64, head)
+    }
+
+    /// A body chunk of `onUnhandledRequest`'s `res`. False when the client is gone.
+    #[napi]
+    pub fn hook_write(&self, token: i64, chunk: Buffer) -> bool {
+        let chunk = Bytes::copy_from_slice(&chunk);
+        self.server
+            .hook_write(token as u64, HookWrite::Chunk(chunk))
+    }
+
+    /// `res.end()` of `onUnhandledRequest`.
+    #[napi]
+    pub fn hook_end(&self, token: i64) {
+        self.server.hook_write(token as u64, HookWrite::End);
+    }
+
+    /// `onUnhandledRequest` returned without answering: the request falls through.
+    #[napi]
+    pub fn hook_pass(&self, token: i64) {
+        self.server.hook_write(token as u64, HookWrite::Pass);
     }
 
     /// `onClose` finished for the `close` event with this token.

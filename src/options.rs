@@ -44,6 +44,8 @@ pub struct NativeOptions {
     /// DNS-rebinding allow-lists; both absent = the default for the bind address.
     pub allowed_hosts: Option<Vec<String>>,
     pub allowed_origins: Option<Vec<String>>,
+    /// An `onUnhandledRequest` hook is set.
+    pub unhandled_hook: bool,
 }
 
 fn millis(ms: f64, what: &str) -> Result<Duration> {
@@ -112,6 +114,7 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
         callback_timeout: millis(o.callback_timeout_ms, "callbackTimeout")?,
         cors: cors_from_js(o.cors),
         authenticate: o.authenticate,
+        unhandled_hook: o.unhandled_hook,
         api_key: o.api_key.filter(|k| !k.is_empty()),
     })
 }

@@ -15,6 +15,8 @@ use crate::sse::KEEP_ALIVE_COMMENT;
 pub enum Body {
     Full(Option<Bytes>),
     Sse(SseBody),
+    /// Chunks written by a JS `res` (onUnhandledRequest), until its sender is dropped.
+    Stream(mpsc::UnboundedReceiver<Bytes>),
 }
 
 pub struct SseBody {
@@ -31,6 +33,10 @@ impl Body {
     pub fn full(bytes: impl Into<Bytes>) -> Self {
         let bytes = bytes.into();
         Body::Full((!bytes.is_empty()).then_some(bytes))
+    }
+
+    pub fn stream(chunks: mpsc::UnboundedReceiver<Bytes>) -> Self {
+        Body::Stream(chunks)
     }
 
     /// Frames written first, then whatever arrives on `live` until its senders are gone.
@@ -57,6 +63,9 @@ impl http_body::Body for Body {
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         match self.get_mut() {
             Body::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Body::Stream(chunks) => chunks
+                .poll_recv(cx)
+                .map(|chunk| chunk.map(|bytes| Ok(Frame::data(bytes)))),
             Body::Sse(sse) => {
                 if let Some(frame) = sse.queued.pop_front() {
                     return Poll::Ready(Some(Ok(Frame::data(frame))));
@@ -92,7 +101,7 @@ impl http_body::Body for Body {
         match self {
             Body::Full(None) => SizeHint::with_exact(0),
             Body::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
-            Body::Sse(_) => SizeHint::default(),
+            Body::Sse(_) | Body::Stream(_) => SizeHint::default(),
         }
     }
 }

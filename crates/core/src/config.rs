@@ -58,6 +58,8 @@ pub struct Config {
     pub api_key: Option<String>,
     /// Which `Host`/`Origin` values are answered (DNS-rebinding protection).
     pub rebinding: RebindingPolicy,
+    /// An `onUnhandledRequest` hook is set: non-MCP paths ask the host first.
+    pub unhandled_hook: bool,
 }
 
 impl Default for Config {
@@ -79,6 +81,7 @@ impl Default for Config {
             authenticate: false,
             api_key: None,
             rebinding: RebindingPolicy::default(),
+            unhandled_hook: false,
         }
     }
 }

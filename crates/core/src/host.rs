@@ -2,6 +2,7 @@
 //! The core tells the host what happened through fire-and-forget [`HostEvent`]s; the host
 //! answers through methods of [`crate::Server`] (`server_ready`, `send`, `session_closed`...).
 
+use bytes::Bytes;
 use std::sync::Arc;
 
 /// What a callback needs to know of the HTTP request: enough to build an
@@ -48,6 +49,13 @@ pub enum HostEvent {
         request: Arc<RequestHead>,
         /// What `authenticate` returned for this request, as JSON text.
         auth: Option<Arc<str>>,
+    },
+    /// Call `onUnhandledRequest(req, res)` with this body; `res` writes come back through
+    /// `Server::hook_write(token, ..)`, ending with `End`, or `Pass` when it wrote nothing.
+    Unhandled {
+        token: u64,
+        request: Arc<RequestHead>,
+        body: Bytes,
     },
     /// Call `authenticate(req)` and answer with `Server::authenticated(token, ..)`. When the
     /// request names a session the host knows, it passes the result to `updateAuth`.

@@ -11,6 +11,7 @@ pub mod body;
 pub mod config;
 pub mod cors;
 pub mod event_store;
+pub mod hook;
 pub mod host;
 pub mod jsonrpc;
 mod pipeline;
@@ -22,6 +23,7 @@ pub mod sse;
 mod streamable;
 mod waiters;
 
+pub use bytes;
 pub use config::{Config, EventStoreMode};
 pub use host::{
     AuthOutcome, CreateReason, Host, HostEvent, RequestHead, ResponseLike, ServerOutcome,

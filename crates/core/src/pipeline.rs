@@ -5,6 +5,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use std::sync::Arc;
 
+use crate::hook::Hooked;
 use crate::host::RequestHead;
 use crate::rebinding::Refusal;
 use crate::reply::{self, Reply};
@@ -43,6 +44,27 @@ impl Shared {
         if self.config.stream_endpoint.as_deref() == Some(path) {
             return self.streamable(req, peer).await;
         }
+        self.other_path(req, peer).await
+    }
+
+    /// A path that is not an MCP endpoint: the hook first, then 404.
+    async fn other_path(self: &Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
+        if self.config.unhandled_hook {
+            let (parts, body) = req.into_parts();
+            let body = match read_body(body, self.config.max_body_size).await {
+                Ok(body) => body,
+                Err(BodyError::TooLarge) => {
+                    return too_large(self.config.max_body_size.unwrap_or_default())
+                }
+                Err(BodyError::Broken) => {
+                    return reply::text(StatusCode::BAD_REQUEST, "Bad Request")
+                }
+            };
+            let head = Arc::new(request_head(&parts, peer));
+            if let Hooked::Answered(res) = self.unhandled(head, body.into()).await {
+                return res;
+            }
+        }
         reply::empty(StatusCode::NOT_FOUND)
     }
 }
@@ -61,6 +83,15 @@ pub(crate) async fn read_body(body: Incoming, max: Option<usize>) -> Result<Vec<
         }
     }
     Ok(buf)
+}
+
+/// 413 with `Connection: close`: the rest of the body is not read.
+pub(crate) fn too_large(max: usize) -> Reply {
+    let message = format!("Payload Too Large: request body exceeds {max} bytes");
+    let mut res = reply::error(StatusCode::PAYLOAD_TOO_LARGE, -32600, &message, None);
+    res.headers_mut()
+        .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+    res
 }
 
 #[derive(Debug)]

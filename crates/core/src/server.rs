@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::config::{Config, ON_CLOSE_TIMEOUT, SHUTDOWN_GRACE};
+use crate::hook::{HookSender, HookWrite};
 use crate::host::{AuthOutcome, Host, HostEvent, ResponseLike, ServerOutcome};
 use crate::reply;
 use crate::session::{SendError, Session, Takeover};
@@ -34,6 +35,8 @@ pub(crate) struct Shared {
     closed: Waiters<()>,
     pub(crate) replayed: Waiters<Option<Replayed>>,
     pub(crate) authenticated: Waiters<AuthOutcome>,
+    /// `res` writes of running `onUnhandledRequest` hooks, by token.
+    hooks: Mutex<HashMap<u64, HookSender>>,
     next_token: AtomicU64,
     stopping: watch::Sender<bool>,
 }
@@ -66,6 +69,14 @@ impl Shared {
         if let Some(session) = lock(&self.sessions).remove(key) {
             session.close();
         }
+    }
+
+    pub(crate) fn register_hook(&self, token: u64, sender: HookSender) {
+        lock(&self.hooks).insert(token, sender);
+    }
+
+    pub(crate) fn forget_hook(&self, token: u64) {
+        lock(&self.hooks).remove(&token);
     }
 
     /// Ends a session: closes its streams and asks the host to run `onClose` and close the
@@ -249,6 +260,7 @@ impl Server {
             closed: Waiters::default(),
             replayed: Waiters::default(),
             authenticated: Waiters::default(),
+            hooks: Mutex::new(HashMap::new()),
             next_token: AtomicU64::new(1),
             stopping: watch::channel(false).0,
         });
@@ -319,6 +331,18 @@ impl Server {
             .is_some_and(|s| s.take_over(request_id, Takeover::Response(response)))
     }
 
+    /// A write of an `onUnhandledRequest` hook's `res`. False when nobody reads it any more
+    /// (the client left, or the response already ended).
+    pub fn hook_write(&self, token: u64, write: HookWrite) -> bool {
+        let done = matches!(write, HookWrite::End | HookWrite::Pass);
+        let mut hooks = lock(&self.shared.hooks);
+        let sent = hooks.get(&token).is_some_and(|tx| tx.send(write).is_ok());
+        if done || !sent {
+            hooks.remove(&token);
+        }
+        sent
+    }
+
     /// The host's answer to `Authenticate`. False when nobody waits any more.
     pub fn authenticated(&self, token: u64, outcome: AuthOutcome) -> bool {
         self.shared.authenticated.answer(token, outcome)
@@ -358,5 +382,6 @@ impl Server {
         self.shared.closed.clear();
         self.shared.replayed.clear();
         self.shared.authenticated.clear();
+        lock(&self.shared.hooks).clear();
     }
 }

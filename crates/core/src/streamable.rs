@@ -10,7 +10,7 @@ use crate::config::{EventStoreMode, PRIMING_DELAY};
 use crate::event_store::EventStore;
 use crate::host::{CreateReason, HostEvent, RequestHead, ServerOutcome};
 use crate::jsonrpc::{self, ParseError, Posted, PRIMING_PROTOCOL_VERSION};
-use crate::pipeline::{read_body, request_head, BodyError};
+use crate::pipeline::{read_body, request_head, too_large, BodyError};
 use crate::reply::{self, Reply, SESSION_HEADER};
 use crate::server::{Peer, Shared};
 use crate::session::{Answer, PostStream, ResumeError, Session, Store, Takeover};
@@ -47,14 +47,6 @@ fn method_not_allowed(allow: &'static str) -> Reply {
     );
     res.headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static(allow));
-    res
-}
-
-fn too_large(max: usize) -> Reply {
-    let message = format!("Payload Too Large: request body exceeds {max} bytes");
-    let mut res = reply::error(StatusCode::PAYLOAD_TOO_LARGE, -32600, &message, None);
-    res.headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
     res
 }
 
