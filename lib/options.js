@@ -6,6 +6,7 @@ const { isNativeStore } = require("./eventStore");
 
 const DEFAULT_HOST = "::";
 const DEFAULT_STREAM_ENDPOINT = "/mcp";
+const DEFAULT_SSE_ENDPOINT = "/sse";
 const DEFAULT_EVENT_STORE_MAX_EVENTS = 1000;
 const DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024;
 const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 300_000;
@@ -62,6 +63,7 @@ function nativeOptions(options) {
     host: options.host ?? DEFAULT_HOST,
     port: options.port,
     streamEndpoint: options.streamEndpoint === undefined ? DEFAULT_STREAM_ENDPOINT : options.streamEndpoint || "",
+    sseEndpoint: options.sseEndpoint === undefined ? DEFAULT_SSE_ENDPOINT : options.sseEndpoint || "",
     stateless: Boolean(options.stateless),
     enableJsonResponse: Boolean(options.enableJsonResponse),
     eventStoreMaxEvents: eventStoreMaxEvents(options),

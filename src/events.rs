@@ -27,7 +27,7 @@ pub struct JsHostEvent {
     pub token: Option<i64>,
     pub session: String,
     pub session_id: Option<String>,
-    /// For `create`: `initialize` | `stateless`.
+    /// For `create`: `initialize` | `stateless` | `sse`.
     pub reason: Option<String>,
     pub body: Option<String>,
     pub request: Option<JsRequestHead>,
@@ -82,6 +82,7 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
                 match reason {
                     CreateReason::Initialize => "initialize",
                     CreateReason::Stateless => "stateless",
+                    CreateReason::Legacy => "sse",
                 }
                 .into(),
             ),

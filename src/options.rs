@@ -26,6 +26,8 @@ pub struct NativeOptions {
     pub port: u32,
     /// Empty = Streamable HTTP disabled.
     pub stream_endpoint: String,
+    /// Empty = legacy HTTP+SSE (and `/messages`) disabled.
+    pub sse_endpoint: String,
     pub stateless: bool,
     pub enable_json_response: bool,
     /// 0 = no in-memory event store.
@@ -99,6 +101,7 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
         host: o.host,
         port,
         stream_endpoint: (!o.stream_endpoint.is_empty()).then_some(o.stream_endpoint),
+        sse_endpoint: (!o.sse_endpoint.is_empty()).then_some(o.sse_endpoint),
         stateless: o.stateless,
         enable_json_response: o.enable_json_response,
         event_store: match (o.external_event_store, o.event_store_max_events) {

@@ -23,6 +23,22 @@ pub struct SseBody {
     queued: VecDeque<Bytes>,
     live: Option<mpsc::Receiver<Bytes>>,
     keep_alive: Interval,
+    on_drop: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl SseBody {
+    /// Runs `f` when the stream is gone: it ended, or hyper dropped it because the client left.
+    pub fn on_drop(&mut self, f: Box<dyn FnOnce() + Send>) {
+        self.on_drop = Some(f);
+    }
+}
+
+impl Drop for SseBody {
+    fn drop(&mut self) {
+        if let Some(f) = self.on_drop.take() {
+            f();
+        }
+    }
 }
 
 impl Body {
@@ -49,6 +65,7 @@ impl Body {
             queued: queued.into_iter().collect(),
             live,
             keep_alive: interval_at(start, SSE_KEEP_ALIVE_INTERVAL),
+            on_drop: None,
         })
     }
 }

@@ -43,6 +43,8 @@ pub struct Config {
     pub port: u16,
     /// `None` disables Streamable HTTP.
     pub stream_endpoint: Option<String>,
+    /// `None` disables the legacy HTTP+SSE transport and its `/messages` route.
+    pub sse_endpoint: Option<String>,
     pub stateless: bool,
     pub enable_json_response: bool,
     pub event_store: EventStoreMode,
@@ -68,6 +70,7 @@ impl Default for Config {
             host: "::".into(),
             port: 0,
             stream_endpoint: Some("/mcp".into()),
+            sse_endpoint: Some("/sse".into()),
             stateless: false,
             enable_json_response: false,
             event_store: EventStoreMode::InMemory {

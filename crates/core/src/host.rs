@@ -26,6 +26,8 @@ pub enum CreateReason {
     Initialize,
     /// Any POST in stateless mode.
     Stateless,
+    /// `GET /sse`, the legacy HTTP+SSE transport.
+    Legacy,
 }
 
 #[derive(Debug)]

@@ -14,6 +14,7 @@ pub mod event_store;
 pub mod hook;
 pub mod host;
 pub mod jsonrpc;
+mod legacy_sse;
 mod pipeline;
 pub mod rebinding;
 pub mod reply;

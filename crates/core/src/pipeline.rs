@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::hook::Hooked;
 use crate::host::RequestHead;
+use crate::legacy_sse::MESSAGES_PATH;
 use crate::rebinding::Refusal;
 use crate::reply::{self, Reply};
 use crate::server::{Peer, Shared};
@@ -41,8 +42,22 @@ impl Shared {
             };
             return reply::error(StatusCode::FORBIDDEN, -32000, message, None);
         }
+        let legacy = self.config.sse_endpoint.is_some();
         if self.config.stream_endpoint.as_deref() == Some(path) {
             return self.streamable(req, peer).await;
+        }
+        if legacy && self.config.sse_endpoint.as_deref() == Some(path) {
+            if req.method() != Method::GET {
+                return reply::empty(StatusCode::NOT_FOUND);
+            }
+            let (parts, _) = req.into_parts();
+            return self.open_legacy(parts, peer).await;
+        }
+        if legacy && path == MESSAGES_PATH {
+            if req.method() != Method::POST {
+                return reply::empty(StatusCode::NOT_FOUND);
+            }
+            return self.post_legacy(req, peer).await;
         }
         self.other_path(req, peer).await
     }

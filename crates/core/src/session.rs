@@ -116,6 +116,8 @@ pub struct Session {
     pub id: Option<String>,
     /// The protocol version the client initialized with.
     pub protocol_version: Option<String>,
+    /// A legacy HTTP+SSE session: everything goes on its one SSE stream.
+    pub legacy: bool,
     state: Mutex<State>,
 }
 
@@ -200,6 +202,7 @@ impl Session {
             key,
             id,
             protocol_version,
+            legacy: false,
             state: Mutex::new(State {
                 streams: HashMap::new(),
                 requests: HashMap::new(),
@@ -209,6 +212,14 @@ impl Session {
                 closed: false,
                 last_active: Instant::now(),
             }),
+        }
+    }
+
+    /// A legacy HTTP+SSE session, whose messages all go on the standalone stream.
+    pub fn legacy(key: Arc<str>) -> Self {
+        Session {
+            legacy: true,
+            ..Session::new(key.clone(), Some(key.to_string()), None, None)
         }
     }
 
@@ -371,7 +382,7 @@ impl Session {
             Outgoing::Other => (related.and_then(|r| state.requests.get(r).copied()), false),
         };
         let Some(stream_id) = stream_id.filter(|id| state.streams.contains_key(id)) else {
-            if is_response {
+            if is_response && !self.legacy {
                 // A response to nothing in flight (already answered, or never asked): drop it.
                 return Ok(Sent::default());
             }

@@ -261,7 +261,12 @@ impl Shared {
             self.new_store(),
         ));
         if let Err(res) = self
-            .create_server(&session, CreateReason::Initialize, &post)
+            .create_server(
+                &session,
+                CreateReason::Initialize,
+                &post.head,
+                posted.first_request_id(),
+            )
             .await
         {
             return res;
@@ -273,7 +278,12 @@ impl Shared {
         let key: Arc<str> = Arc::from(format!("stateless-{}", self.token()));
         let session = Arc::new(Session::new(key, None, post.version.clone(), None));
         if let Err(res) = self
-            .create_server(&session, CreateReason::Stateless, &post)
+            .create_server(
+                &session,
+                CreateReason::Stateless,
+                &post.head,
+                post.posted.first_request_id(),
+            )
             .await
         {
             return res;
@@ -287,11 +297,12 @@ impl Shared {
     }
 
     /// Asks the host for a server for `session` and waits until it is connected.
-    async fn create_server(
+    pub(crate) async fn create_server(
         self: &Arc<Self>,
         session: &Arc<Session>,
         reason: CreateReason,
-        post: &Post,
+        head: &Arc<RequestHead>,
+        id: Option<&str>,
     ) -> Result<(), Reply> {
         let token = self.token();
         let outcome = self.created.register(token);
@@ -302,9 +313,8 @@ impl Shared {
             session: session.key.clone(),
             session_id: session.id.clone(),
             reason,
-            request: post.head.clone(),
+            request: head.clone(),
         });
-        let id = post.posted.first_request_id();
         let outcome = match outcome.answer(self.config.callback_timeout).await {
             Some(outcome) => outcome,
             None => {
@@ -528,7 +538,10 @@ impl Shared {
                 None,
             ));
         };
-        self.session(id).ok_or_else(|| session_not_found(None))
+        // Legacy SSE sessions are not reachable through the Streamable HTTP endpoint.
+        self.session(id)
+            .filter(|s| !s.legacy)
+            .ok_or_else(|| session_not_found(None))
     }
 }
 

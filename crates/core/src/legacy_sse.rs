@@ -1,0 +1,119 @@
+//! The legacy HTTP+SSE transport (MCP 2024-11-05; CONTRACT §8): `GET /sse` opens a session
+//! whose one SSE stream carries every server message, and the client posts to
+//! `/messages?sessionId=<id>`. A client that disconnects ends the session.
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{Request, StatusCode};
+use hyper::body::Incoming;
+use std::sync::Arc;
+
+use crate::body::Body;
+use crate::host::{CreateReason, HostEvent};
+use crate::jsonrpc;
+use crate::pipeline::{read_body, request_head, too_large, BodyError};
+use crate::reply::{self, Reply};
+use crate::server::{Peer, Shared};
+use crate::session::Session;
+use crate::sse;
+
+/// The path clients post to while the SSE endpoint is enabled.
+pub const MESSAGES_PATH: &str = "/messages";
+
+const GREETING: &str = r#"{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"SSE Connection established","level":"info"}}"#;
+
+fn endpoint_event(session: &str) -> Bytes {
+    Bytes::from(format!(
+        "event: endpoint\ndata: {MESSAGES_PATH}?sessionId={session}\n\n"
+    ))
+}
+
+fn session_param(parts: &Parts) -> Option<&str> {
+    parts
+        .uri
+        .query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("sessionId="))
+        .filter(|id| !id.is_empty())
+}
+
+impl Shared {
+    /// `GET /sse`.
+    pub(crate) async fn open_legacy(self: &Arc<Self>, parts: Parts, peer: Peer) -> Reply {
+        let head = Arc::new(request_head(&parts, peer));
+        if let Err(res) = self.authenticate(&head, None).await {
+            return res;
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let session = Arc::new(Session::legacy(Arc::from(id.as_str())));
+        if let Err(res) = self
+            .create_server(&session, CreateReason::Legacy, &head, None)
+            .await
+        {
+            return res;
+        }
+        let Some(live) = session.open_standalone() else {
+            return reply::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                -32603,
+                "Internal error: session closed",
+                None,
+            );
+        };
+        let queued = [endpoint_event(&id), sse::message_event(None, GREETING)];
+        let shared = self.clone();
+        let key = session.key.clone();
+        // The stream ending (client gone, or the session closed) ends the session.
+        let on_close = move || {
+            shared.end_session(&key);
+        };
+        let mut res = reply::sse(queued, Some(live));
+        if let Body::Sse(body) = res.body_mut() {
+            body.on_drop(Box::new(on_close));
+        }
+        res
+    }
+
+    /// `POST /messages?sessionId=<id>`.
+    pub(crate) async fn post_legacy(self: &Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
+        let (parts, body) = req.into_parts();
+        let max = self.config.max_body_size;
+        let body = match read_body(body, max).await {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => return too_large(max.unwrap_or_default()),
+            Err(BodyError::Broken) => return reply::text(StatusCode::BAD_REQUEST, "Bad Request"),
+        };
+        let head = Arc::new(request_head(&parts, peer));
+        let auth = match self.authenticate(&head, None).await {
+            Ok(auth) => auth,
+            Err(res) => return res,
+        };
+        let Some(id) = session_param(&parts) else {
+            return reply::error(
+                StatusCode::BAD_REQUEST,
+                -32000,
+                "Bad Request: sessionId query parameter is required",
+                None,
+            );
+        };
+        let Some(session) = self.session(id).filter(|s| s.legacy) else {
+            return reply::error(StatusCode::NOT_FOUND, -32001, "Session not found", None);
+        };
+        if jsonrpc::parse_posted(&body).is_err() {
+            return reply::error(
+                StatusCode::BAD_REQUEST,
+                -32700,
+                "Parse error: Invalid JSON-RPC message",
+                None,
+            );
+        }
+        session.touch();
+        self.host.dispatch(HostEvent::Deliver {
+            session: session.key.clone(),
+            body: String::from_utf8(body).unwrap_or_default(),
+            request: head,
+            auth,
+        });
+        reply::text(StatusCode::ACCEPTED, "Accepted")
+    }
+}
