@@ -78,6 +78,9 @@ function nativeOptions(options) {
     apiKey: options.apiKey || undefined,
     allowedHosts: options.allowedHosts,
     allowedOrigins: options.allowedOrigins,
+    sslCert: options.sslCert || undefined,
+    sslKey: options.sslKey || undefined,
+    sslCa: options.sslCa || undefined,
   };
 }
 

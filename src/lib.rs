@@ -31,6 +31,11 @@ pub async fn start(options: NativeOptions, dispatch: Dispatch) -> Result<NativeS
     let host = Arc::new(JsHost::new(dispatch));
     match Server::bind(config, host.clone()).await {
         Ok(server) => Ok(NativeServer { server, host }),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            // TLS files: the message names the file.
+            host.release();
+            Err(Error::from_reason(e.to_string()))
+        }
         Err(e) => {
             host.release();
             let code = match e.kind() {

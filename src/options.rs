@@ -3,6 +3,7 @@
 use mcp_proxy_core::config::{Config, EventStoreMode};
 use mcp_proxy_core::cors::{AllowOrigin, CorsConfig};
 use mcp_proxy_core::rebinding::RebindingPolicy;
+use mcp_proxy_core::tls::TlsFiles;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::time::Duration;
@@ -48,6 +49,9 @@ pub struct NativeOptions {
     pub allowed_origins: Option<Vec<String>>,
     /// An `onUnhandledRequest` hook is set.
     pub unhandled_hook: bool,
+    pub ssl_cert: Option<String>,
+    pub ssl_key: Option<String>,
+    pub ssl_ca: Option<String>,
 }
 
 fn millis(ms: f64, what: &str) -> Result<Duration> {
@@ -118,6 +122,11 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
         cors: cors_from_js(o.cors),
         authenticate: o.authenticate,
         unhandled_hook: o.unhandled_hook,
+        tls: TlsFiles {
+            cert: o.ssl_cert,
+            key: o.ssl_key,
+            ca: o.ssl_ca,
+        },
         api_key: o.api_key.filter(|k| !k.is_empty()),
     })
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::cors::CorsConfig;
 use crate::event_store::DEFAULT_MAX_EVENTS;
 use crate::rebinding::RebindingPolicy;
+use crate::tls::TlsFiles;
 
 /// Default `maxBodySize`: 10 MiB.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;
@@ -24,6 +25,8 @@ pub const PRIMING_DELAY: Duration = Duration::from_millis(1000);
 pub const SSE_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(15);
 /// How long `close()` lets in-flight responses finish before cutting connections.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// How long a client may take to finish the TLS handshake.
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long `close()` and DELETE wait for the host's `onClose` of one session.
 pub const ON_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -62,6 +65,8 @@ pub struct Config {
     pub rebinding: RebindingPolicy,
     /// An `onUnhandledRequest` hook is set: non-MCP paths ask the host first.
     pub unhandled_hook: bool,
+    /// PEM files; any set = HTTPS.
+    pub tls: TlsFiles,
 }
 
 impl Default for Config {
@@ -85,6 +90,7 @@ impl Default for Config {
             api_key: None,
             rebinding: RebindingPolicy::default(),
             unhandled_hook: false,
+            tls: TlsFiles::default(),
         }
     }
 }

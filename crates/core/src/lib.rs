@@ -22,6 +22,7 @@ mod server;
 pub mod session;
 pub mod sse;
 mod streamable;
+pub mod tls;
 mod waiters;
 
 pub use bytes;

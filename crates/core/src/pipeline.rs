@@ -141,6 +141,6 @@ pub(crate) fn request_head(parts: &http::request::Parts, peer: Peer) -> RequestH
             .collect(),
         remote_address: peer.addr.ip().to_canonical().to_string(),
         remote_port: peer.addr.port(),
-        encrypted: false,
+        encrypted: peer.encrypted,
     }
 }

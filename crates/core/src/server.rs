@@ -5,7 +5,7 @@ use futures_util::FutureExt;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io;
@@ -14,15 +14,18 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 
-use crate::config::{Config, ON_CLOSE_TIMEOUT, SHUTDOWN_GRACE};
+use crate::config::{Config, ON_CLOSE_TIMEOUT, SHUTDOWN_GRACE, TLS_HANDSHAKE_TIMEOUT};
 use crate::hook::{HookSender, HookWrite};
 use crate::host::{AuthOutcome, Host, HostEvent, ResponseLike, ServerOutcome};
 use crate::reply;
 use crate::session::{SendError, Session, Takeover};
+use crate::tls;
 use crate::waiters::{Waiters, Waiting};
 use http::StatusCode;
 
@@ -49,6 +52,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Peer {
     pub(crate) addr: SocketAddr,
+    pub(crate) encrypted: bool,
 }
 
 impl Shared {
@@ -179,7 +183,37 @@ async fn bind_all(host: &str, port: u16) -> io::Result<Vec<TcpListener>> {
     Ok(listeners)
 }
 
-async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+/// Serves HTTP/1.1 on one accepted connection (plain or TLS) until it closes.
+async fn serve_connection<S>(shared: Arc<Shared>, stream: S, peer: Peer, watcher: Watcher)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let keep_alive = shared.config.keep_alive_timeout;
+    let service = service_fn(move |req| {
+        let shared = shared.clone();
+        async move {
+            let handled = AssertUnwindSafe(shared.handle(req, peer))
+                .catch_unwind()
+                .await;
+            Ok::<_, Infallible>(handled.unwrap_or_else(|_| {
+                reply::error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    -32603,
+                    "Internal error",
+                    None,
+                )
+            }))
+        }
+    });
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        // Also the idle keep-alive timeout: hyper starts it whenever it waits for a head.
+        .header_read_timeout(keep_alive)
+        .serve_connection(TokioIo::new(stream), service);
+    let _ = watcher.watch(conn).await;
+}
+
+async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: Option<TlsAcceptor>) {
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();
     let mut stopping = shared.stopping.subscribe();
@@ -192,25 +226,23 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                let peer = Peer { addr };
-                let conn_shared = shared.clone();
-                let service = service_fn(move |req| {
-                    let shared = conn_shared.clone();
-                    async move {
-                        let handled = AssertUnwindSafe(shared.handle(req, peer)).catch_unwind().await;
-                        Ok::<_, Infallible>(handled.unwrap_or_else(|_| {
-                            reply::error(StatusCode::INTERNAL_SERVER_ERROR, -32603, "Internal error", None)
-                        }))
+                let watcher = graceful.watcher();
+                let shared = shared.clone();
+                match &tls {
+                    None => {
+                        let peer = Peer { addr, encrypted: false };
+                        connections.spawn(serve_connection(shared, stream, peer, watcher));
                     }
-                });
-                let conn = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(shared.config.keep_alive_timeout)
-                    .serve_connection(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn);
-                connections.spawn(async move {
-                    let _ = conn.await;
-                });
+                    Some(acceptor) => {
+                        let handshake = acceptor.accept(stream);
+                        connections.spawn(async move {
+                            if let Ok(Ok(stream)) = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake).await {
+                                let peer = Peer { addr, encrypted: true };
+                                serve_connection(shared, stream, peer, watcher).await;
+                            }
+                        });
+                    }
+                }
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             _ = stopped(&mut stopping) => break,
@@ -247,6 +279,13 @@ async fn reaper(shared: Arc<Shared>) {
 impl Server {
     /// Binds and starts serving. Must be called inside a tokio runtime.
     pub async fn bind(config: Config, host: Arc<dyn Host>) -> io::Result<Server> {
+        let tls = match config.tls.any() {
+            true => Some(TlsAcceptor::from(
+                tls::server_config(&config.tls)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
+            )),
+            false => None,
+        };
         let listeners = bind_all(&config.host, config.port).await?;
         let addrs = listeners
             .iter()
@@ -266,7 +305,7 @@ impl Server {
         });
         let mut tasks = JoinSet::new();
         for listener in listeners {
-            tasks.spawn(accept_loop(shared.clone(), listener));
+            tasks.spawn(accept_loop(shared.clone(), listener, tls.clone()));
         }
         tasks.spawn(reaper(shared.clone()));
         Ok(Server {
