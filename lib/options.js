@@ -28,7 +28,8 @@ function corsOptions(cors) {
     exposedHeaders: joinList(cors.exposedHeaders),
     maxAge: cors.maxAge,
   };
-  if (Array.isArray(cors.origin)) native.originList = cors.origin.map(String);
+  if (typeof cors.origin === "function") native.originCallback = true;
+  else if (Array.isArray(cors.origin)) native.originList = cors.origin.map(String);
   else if (typeof cors.origin === "string") native.origin = cors.origin;
   return native;
 }

@@ -224,7 +224,17 @@ async function startHTTPServer(options) {
     if (!res.headersSent && !res.writableEnded) server.hookPass(event.token);
   }
 
-  const handlers = { create, message: deliver, close, replay, authenticate: auth, unhandled };
+  async function origin(event) {
+    let allowed = false;
+    try {
+      allowed = (await options.cors.origin(event.body)) === true;
+    } catch (error) {
+      console.error("[mcp-proxy] error in cors.origin", error);
+    }
+    server.originChecked(event.token, allowed);
+  }
+
+  const handlers = { create, message: deliver, close, replay, authenticate: auth, unhandled, origin };
 
   // Called by Rust, fire-and-forget: it must never throw, or Node would crash.
   function dispatch(event) {

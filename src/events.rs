@@ -22,7 +22,8 @@ pub struct JsRequestHead {
 /// One event for the JS dispatcher; `kind` says which fields are set.
 #[napi(object)]
 pub struct JsHostEvent {
-    /// `create` | `message` | `close` | `replay` | `authenticate` | `unhandled`
+    /// `create` | `message` | `close` | `replay` | `authenticate` | `unhandled` | `origin`
+    /// (whose `body` is the Origin to judge)
     pub kind: String,
     pub token: Option<i64>,
     pub session: String,
@@ -109,6 +110,11 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
             request: Some(head_to_js(&request)),
             raw_body: Some(Buffer::from(body.to_vec())),
             ..blank("unhandled", "")
+        },
+        HostEvent::CheckOrigin { token, origin } => JsHostEvent {
+            token: Some(token as i64),
+            body: Some(origin),
+            ..blank("origin", "")
         },
         HostEvent::Authenticate { token, request } => JsHostEvent {
             token: Some(token as i64),

@@ -180,6 +180,12 @@ impl NativeServer {
         self.server.hook_write(token as u64, HookWrite::Pass);
     }
 
+    /// The CORS `origin` function's verdict for the `origin` event `token`.
+    #[napi]
+    pub fn origin_checked(&self, token: i64, allowed: bool) {
+        self.server.origin_checked(token as u64, allowed);
+    }
+
     /// `onClose` finished for the `close` event with this token.
     #[napi]
     pub fn session_closed(&self, token: i64) {

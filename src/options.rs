@@ -14,6 +14,8 @@ pub struct NativeCors {
     /// `*`, an exact value, or (with `origin_list`) ignored.
     pub origin: Option<String>,
     pub origin_list: Option<Vec<String>>,
+    /// `origin` is a JS function, asked per request.
+    pub origin_callback: Option<bool>,
     pub credentials: Option<bool>,
     pub methods: Option<String>,
     pub allowed_headers: Option<String>,
@@ -67,6 +69,7 @@ fn millis(ms: f64, what: &str) -> Result<Duration> {
 fn cors_from_js(c: NativeCors) -> CorsConfig {
     let defaults = CorsConfig::default();
     let origin = match (c.origin_list, c.origin) {
+        _ if c.origin_callback == Some(true) => AllowOrigin::Callback,
         (Some(list), _) => AllowOrigin::List(list),
         (None, Some(o)) if o != "*" => AllowOrigin::Exact(o),
         _ => AllowOrigin::Any,

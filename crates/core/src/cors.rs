@@ -15,6 +15,8 @@ pub enum AllowOrigin {
     Exact(String),
     /// Echo the request's origin when listed.
     List(Vec<String>),
+    /// Echo the request's origin when the host's `origin(origin)` function says yes.
+    Callback,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,23 +61,34 @@ fn parsable_origin(origin: &str) -> bool {
 }
 
 impl CorsConfig {
-    /// Adds the CORS headers for a request with this `Origin` header value.
-    pub fn apply(&self, origin: Option<&HeaderValue>, headers: &mut HeaderMap) {
-        if !self.enabled {
-            return;
-        }
-        let Some(origin) = origin.and_then(|o| o.to_str().ok()) else {
+    /// The origin CORS applies to: present, parsable, and CORS on.
+    pub fn origin_of<'a>(&self, origin: Option<&'a HeaderValue>) -> Option<&'a str> {
+        let origin = origin.and_then(|o| o.to_str().ok())?;
+        (self.enabled && parsable_origin(origin)).then_some(origin)
+    }
+
+    /// Whether the host must be asked about this origin (`origin` is a function).
+    pub fn asks_host(&self) -> bool {
+        self.origin == AllowOrigin::Callback
+    }
+
+    /// Adds the CORS headers for a request with this `Origin` header value. `verdict` is
+    /// the host's answer when `origin` is a function. Headers the response already has
+    /// (a Response-like set them) are kept.
+    pub fn apply(&self, origin: Option<&HeaderValue>, verdict: bool, headers: &mut HeaderMap) {
+        let Some(origin) = self.origin_of(origin) else {
             return;
         };
-        if !parsable_origin(origin) {
-            return;
-        }
         let allow = match &self.origin {
             AllowOrigin::Any => Some("*"),
             AllowOrigin::Exact(value) => Some(value.as_str()),
             AllowOrigin::List(list) => list.iter().any(|o| o == origin).then_some(origin),
+            AllowOrigin::Callback => verdict.then_some(origin),
         };
         let mut put = |name: &'static str, value: &str| {
+            if headers.contains_key(name) {
+                return;
+            }
             if let Ok(value) = HeaderValue::from_str(value) {
                 headers.insert(name, value);
             }
@@ -101,7 +114,11 @@ mod tests {
 
     fn run(config: &CorsConfig, origin: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        config.apply(Some(&HeaderValue::from_str(origin).unwrap()), &mut headers);
+        config.apply(
+            Some(&HeaderValue::from_str(origin).unwrap()),
+            false,
+            &mut headers,
+        );
         headers
     }
 
@@ -136,6 +153,40 @@ mod tests {
     }
 
     #[test]
+    fn callback_verdict_decides_the_echo() {
+        let config = CorsConfig {
+            origin: AllowOrigin::Callback,
+            ..Default::default()
+        };
+        let origin = HeaderValue::from_static("http://a.example");
+        let mut yes = HeaderMap::new();
+        config.apply(Some(&origin), true, &mut yes);
+        assert_eq!(yes["access-control-allow-origin"], "http://a.example");
+        let mut no = HeaderMap::new();
+        config.apply(Some(&origin), false, &mut no);
+        assert!(no.get("access-control-allow-origin").is_none());
+    }
+
+    #[test]
+    fn keeps_cors_headers_a_response_set() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "access-control-allow-origin",
+            HeaderValue::from_static("https://mine.example"),
+        );
+        CorsConfig::default().apply(
+            Some(&HeaderValue::from_static("http://a.example")),
+            false,
+            &mut headers,
+        );
+        assert_eq!(
+            headers["access-control-allow-origin"],
+            "https://mine.example"
+        );
+        assert_eq!(headers["access-control-allow-methods"], DEFAULT_METHODS);
+    }
+
+    #[test]
     fn unparsable_origin_gets_nothing() {
         assert!(run(&CorsConfig::default(), "not a url").is_empty());
         assert!(run(&CorsConfig::default(), "http://").is_empty());
@@ -144,7 +195,7 @@ mod tests {
     #[test]
     fn no_origin_or_disabled_gets_nothing() {
         let mut headers = HeaderMap::new();
-        CorsConfig::default().apply(None, &mut headers);
+        CorsConfig::default().apply(None, false, &mut headers);
         assert!(headers.is_empty());
         let off = CorsConfig {
             enabled: false,

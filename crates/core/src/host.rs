@@ -59,6 +59,8 @@ pub enum HostEvent {
         request: Arc<RequestHead>,
         body: Bytes,
     },
+    /// Call the CORS `origin` function and answer with `Server::origin_checked(token, ..)`.
+    CheckOrigin { token: u64, origin: String },
     /// Call `authenticate(req)` and answer with `Server::authenticated(token, ..)`. When the
     /// request names a session the host knows, it passes the result to `updateAuth`.
     Authenticate {

@@ -6,7 +6,7 @@ use hyper::body::Incoming;
 use std::sync::Arc;
 
 use crate::hook::Hooked;
-use crate::host::RequestHead;
+use crate::host::{HostEvent, RequestHead};
 use crate::legacy_sse::MESSAGES_PATH;
 use crate::rebinding::Refusal;
 use crate::reply::{self, Reply};
@@ -15,9 +15,30 @@ use crate::server::{Peer, Shared};
 impl Shared {
     pub(crate) async fn handle(self: Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
         let origin = req.headers().get(header::ORIGIN).cloned();
+        let verdict = self.origin_verdict(origin.as_ref()).await;
         let mut res = self.route(req, peer).await;
-        self.config.cors.apply(origin.as_ref(), res.headers_mut());
+        self.config
+            .cors
+            .apply(origin.as_ref(), verdict, res.headers_mut());
         res
+    }
+
+    /// Asks the host's CORS `origin` function about this origin, when it is one.
+    async fn origin_verdict(&self, origin: Option<&http::HeaderValue>) -> bool {
+        let cors = &self.config.cors;
+        let Some(origin) = cors.origin_of(origin).filter(|_| cors.asks_host()) else {
+            return false;
+        };
+        let token = self.token();
+        let waiting = self.origin_verdicts.register(token);
+        self.host.dispatch(HostEvent::CheckOrigin {
+            token,
+            origin: origin.to_string(),
+        });
+        waiting
+            .answer(self.config.callback_timeout)
+            .await
+            .unwrap_or(false)
     }
 
     async fn route(self: &Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {

@@ -38,6 +38,7 @@ pub(crate) struct Shared {
     closed: Waiters<()>,
     pub(crate) replayed: Waiters<Option<Replayed>>,
     pub(crate) authenticated: Waiters<AuthOutcome>,
+    pub(crate) origin_verdicts: Waiters<bool>,
     /// `res` writes of running `onUnhandledRequest` hooks, by token.
     hooks: Mutex<HashMap<u64, HookSender>>,
     next_token: AtomicU64,
@@ -299,6 +300,7 @@ impl Server {
             closed: Waiters::default(),
             replayed: Waiters::default(),
             authenticated: Waiters::default(),
+            origin_verdicts: Waiters::default(),
             hooks: Mutex::new(HashMap::new()),
             next_token: AtomicU64::new(1),
             stopping: watch::channel(false).0,
@@ -382,6 +384,11 @@ impl Server {
         sent
     }
 
+    /// The host's answer to `CheckOrigin`.
+    pub fn origin_checked(&self, token: u64, allowed: bool) {
+        self.shared.origin_verdicts.answer(token, allowed);
+    }
+
     /// The host's answer to `Authenticate`. False when nobody waits any more.
     pub fn authenticated(&self, token: u64, outcome: AuthOutcome) -> bool {
         self.shared.authenticated.answer(token, outcome)
@@ -421,6 +428,7 @@ impl Server {
         self.shared.closed.clear();
         self.shared.replayed.clear();
         self.shared.authenticated.clear();
+        self.shared.origin_verdicts.clear();
         lock(&self.shared.hooks).clear();
     }
 }
