@@ -349,3 +349,114 @@ function dechunk(data: string): string {
   return out;
 }
 
+
+describe("the oauth option, apiKey and protected resource metadata (CONTRACT §5.3, §5.4, §5.6)", () => {
+  const oauth = {
+    realm: "MCP Server",
+    scope: "openid",
+    protectedResource: {
+      resource: "http://localhost:8080",
+      authorization_servers: ["http://localhost:9000"],
+      scopes_supported: ["openid", "admin"],
+      resource_documentation: "",
+    },
+  };
+  const built =
+    'Bearer realm="MCP Server", resource_metadata="http://localhost:8080/.well-known/oauth-protected-resource", scope="openid"';
+
+  it("builds the 401 challenge from oauth when the callback gives none", async () => {
+    running = await serve({ oauth, authenticate: async () => ({ authenticated: false }) });
+    const res = await fetch(running.url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toBe(built);
+  });
+
+  it("sends no challenge without oauth and without a callback header", async () => {
+    running = await serve({ authenticate: async () => false });
+    const res = await fetch(running.url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toBeNull();
+  });
+
+  it("createServer errors about authentication are 401 with the oauth challenge; others 500", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    let message = "Invalid JWT: expired";
+    running = await serve({ oauth, createServer: async () => { throw new Error(message); } });
+    const auth = await fetch(running.url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
+    expect(auth.status).toBe(401);
+    expect(auth.headers.get("www-authenticate")).toBe(built);
+    expect((await auth.json()).error).toEqual({ code: -32000, message: "Invalid JWT: expired" });
+    message = "database down";
+    const other = await fetch(running.url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
+    expect(other.status).toBe(500);
+    expect((await other.json()).error).toEqual({ code: -32603, message: "Error creating server" });
+  });
+
+  it("apiKey: missing or wrong X-API-Key → 401 with the exact body; OPTIONS and /ping stay open", async () => {
+    running = await serve({ apiKey: "s3cret", oauth });
+    for (const key of [undefined, "wrong", "s3cret-and-more"]) {
+      const headers: Record<string, string> = { ...MCP_HEADERS, ...(key ? { "x-api-key": key } : {}) };
+      const res = await fetch(running.url, { method: "POST", headers, body: JSON.stringify(INITIALIZE) });
+      expect(res.status).toBe(401);
+      expect(await res.text()).toBe(
+        '{"error":{"code":401,"message":"Unauthorized: Invalid or missing API key"},"id":null,"jsonrpc":"2.0"}',
+      );
+      expect(res.headers.get("www-authenticate")).toBe(built);
+    }
+    const ok = await fetch(running.url, { method: "POST", headers: { ...MCP_HEADERS, "x-api-key": "s3cret" }, body: JSON.stringify(INITIALIZE) });
+    expect(ok.status).toBe(200);
+    await ok.text();
+    expect((await fetch(`http://127.0.0.1:${running.port}/ping`)).status).toBe(200);
+    expect((await fetch(running.url, { method: "OPTIONS" })).status).toBe(204);
+    expect((await fetch(`http://127.0.0.1:${running.port}/unknown`)).status).toBe(401);
+  });
+
+  it.each(["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"])(
+    "serves RFC 9728 metadata at %s, public even with apiKey",
+    async (path) => {
+      running = await serve({ oauth, apiKey: "k" });
+      const res = await fetch(`http://127.0.0.1:${running.port}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("application/json");
+      expect(await res.json()).toEqual({
+        resource: "http://localhost:8080",
+        authorization_servers: ["http://localhost:9000"],
+        scopes_supported: ["openid", "admin"],
+        bearer_methods_supported: ["header"],
+      });
+    },
+  );
+
+  it("onUnhandledRequest may answer the metadata path itself", async () => {
+    running = await serve({
+      oauth,
+      onUnhandledRequest: async (req, res) => {
+        if (req.url === "/.well-known/oauth-protected-resource") res.writeHead(200, { "content-type": "application/json" }).end('{"mine":true}');
+      },
+    });
+    const res = await fetch(`http://127.0.0.1:${running.port}/.well-known/oauth-protected-resource`);
+    expect(await res.json()).toEqual({ mine: true });
+  });
+
+  it("a 403 scope challenge is built from oauth plus the handler's data", async () => {
+    running = await serve({
+      oauth,
+      createServer: async () => {
+        const server = new Server({ name: "t", version: "1" }, { capabilities: { tools: {} } });
+        server.setRequestHandler(CallToolRequestSchema, async () => {
+          throw new McpError(-32001, "Insufficient scope", { error: "insufficient_scope", requiredScopes: ["admin"], errorDescription: 'The "admin" scope is required' });
+        });
+        return server;
+      },
+    });
+    const session = await initialize(running.url);
+    const res = await fetch(running.url, {
+      method: "POST",
+      headers: { ...MCP_HEADERS, "mcp-session-id": session, "mcp-protocol-version": "2025-11-25" },
+      body: call(21, "x"),
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.get("www-authenticate")).toBe(SEED_403);
+    expect((await res.json()).id).toBe(21);
+  });
+});

@@ -82,6 +82,7 @@ function nativeOptions(options) {
     sslCert: options.sslCert || undefined,
     sslKey: options.sslKey || undefined,
     sslCa: options.sslCa || undefined,
+    oauthJson: options.oauth ? JSON.stringify(options.oauth) : undefined,
   };
 }
 

@@ -2,6 +2,7 @@
 
 use mcp_proxy_core::config::{Config, EventStoreMode};
 use mcp_proxy_core::cors::{AllowOrigin, CorsConfig};
+use mcp_proxy_core::oauth::OAuthConfig;
 use mcp_proxy_core::rebinding::RebindingPolicy;
 use mcp_proxy_core::tls::TlsFiles;
 use napi::bindgen_prelude::*;
@@ -54,6 +55,8 @@ pub struct NativeOptions {
     pub ssl_cert: Option<String>,
     pub ssl_key: Option<String>,
     pub ssl_ca: Option<String>,
+    /// The `oauth` option as JSON text.
+    pub oauth_json: Option<String>,
 }
 
 fn millis(ms: f64, what: &str) -> Result<Duration> {
@@ -103,6 +106,11 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
     let port = u16::try_from(o.port)
         .map_err(|_| Error::new(Status::InvalidArg, "port must be 0..65535"))?;
     let rebinding = rebinding_from_js(&o.host, o.allowed_hosts, o.allowed_origins);
+    let oauth = o
+        .oauth_json
+        .map(|json| serde_json::from_str::<OAuthConfig>(&json))
+        .transpose()
+        .map_err(|e| Error::new(Status::InvalidArg, format!("invalid oauth option: {e}")))?;
     Ok(Config {
         rebinding,
         host: o.host,
@@ -125,6 +133,7 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
         cors: cors_from_js(o.cors),
         authenticate: o.authenticate,
         unhandled_hook: o.unhandled_hook,
+        oauth,
         tls: TlsFiles {
             cert: o.ssl_cert,
             key: o.ssl_key,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::host::{AuthOutcome, HostEvent, RequestHead};
 use crate::jsonrpc::ScopeChallenge;
+use crate::oauth::{api_key_matches, OAuthConfig};
 use crate::reply::{self, Reply};
 use crate::server::Shared;
 
@@ -99,16 +100,45 @@ impl Shared {
     }
 }
 
-// PLACEHOLDER until the challenge grammar (auth::challenge) lands: no oauth config yet.
 impl Shared {
+    /// The 401 challenge built from `oauth`; none without it.
     fn challenge(&self) -> Option<String> {
-        None
+        self.config
+            .oauth
+            .as_ref()
+            .map(OAuthConfig::unauthorized_challenge)
     }
 
-    fn scope_challenge(&self, challenge: &ScopeChallenge) -> String {
-        format!(
-            "Bearer error=\"insufficient_scope\", scope=\"{}\"",
-            challenge.required_scopes.join(" ")
-        )
+    fn scope_challenge(&self, needed: &ScopeChallenge) -> String {
+        self.config
+            .oauth
+            .clone()
+            .unwrap_or_default()
+            .insufficient_scope_challenge(needed)
+    }
+
+    /// `apiKey` (CONTRACT §5.4): `X-API-Key` must match.
+    pub(crate) fn check_api_key(&self, headers: &http::HeaderMap) -> Result<(), Reply> {
+        let Some(expected) = &self.config.api_key else {
+            return Ok(());
+        };
+        let given = headers.get("x-api-key").map(|v| v.as_bytes());
+        if api_key_matches(given, expected.as_bytes()) {
+            return Ok(());
+        }
+        let mut res = reply::error(
+            StatusCode::UNAUTHORIZED,
+            401,
+            "Unauthorized: Invalid or missing API key",
+            None,
+        );
+        if let Some(challenge) = self
+            .challenge()
+            .and_then(|c| HeaderValue::from_str(&c).ok())
+        {
+            res.headers_mut()
+                .insert(http::header::WWW_AUTHENTICATE, challenge);
+        }
+        Err(res)
     }
 }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::cors::CorsConfig;
 use crate::event_store::DEFAULT_MAX_EVENTS;
+use crate::oauth::OAuthConfig;
 use crate::rebinding::RebindingPolicy;
 use crate::tls::TlsFiles;
 
@@ -67,6 +68,8 @@ pub struct Config {
     pub unhandled_hook: bool,
     /// PEM files; any set = HTTPS.
     pub tls: TlsFiles,
+    /// Shapes `WWW-Authenticate` and serves the protected resource metadata.
+    pub oauth: Option<OAuthConfig>,
 }
 
 impl Default for Config {
@@ -91,6 +94,7 @@ impl Default for Config {
             rebinding: RebindingPolicy::default(),
             unhandled_hook: false,
             tls: TlsFiles::default(),
+            oauth: None,
         }
     }
 }

@@ -64,29 +64,37 @@ impl Shared {
             return reply::error(StatusCode::FORBIDDEN, -32000, message, None);
         }
         let legacy = self.config.sse_endpoint.is_some();
+        let mcp_path = self.config.stream_endpoint.as_deref() == Some(path)
+            || (legacy
+                && (self.config.sse_endpoint.as_deref() == Some(path) || path == MESSAGES_PATH));
+        if !mcp_path {
+            return self.other_path(req, peer).await;
+        }
+        if let Err(res) = self.check_api_key(req.headers()) {
+            return res;
+        }
         if self.config.stream_endpoint.as_deref() == Some(path) {
             return self.streamable(req, peer).await;
         }
-        if legacy && self.config.sse_endpoint.as_deref() == Some(path) {
+        if self.config.sse_endpoint.as_deref() == Some(path) {
             if req.method() != Method::GET {
                 return reply::empty(StatusCode::NOT_FOUND);
             }
             let (parts, _) = req.into_parts();
             return self.open_legacy(parts, peer).await;
         }
-        if legacy && path == MESSAGES_PATH {
-            if req.method() != Method::POST {
-                return reply::empty(StatusCode::NOT_FOUND);
-            }
-            return self.post_legacy(req, peer).await;
+        if req.method() != Method::POST {
+            return reply::empty(StatusCode::NOT_FOUND);
         }
-        self.other_path(req, peer).await
+        self.post_legacy(req, peer).await
     }
 
-    /// A path that is not an MCP endpoint: the hook first, then 404.
+    /// A path that is not an MCP endpoint: the hook, the protected resource metadata, the
+    /// API key, then 404 (CONTRACT §3 steps 5, 6, 8).
     async fn other_path(self: &Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
+        // Without a hook the body is never read; hyper discards it.
+        let (parts, body) = req.into_parts();
         if self.config.unhandled_hook {
-            let (parts, body) = req.into_parts();
             let body = match read_body(body, self.config.max_body_size).await {
                 Ok(body) => body,
                 Err(BodyError::TooLarge) => {
@@ -100,6 +108,15 @@ impl Shared {
             if let Hooked::Answered(res) = self.unhandled(head, body.into()).await {
                 return res;
             }
+        }
+        if let Some(oauth) = &self.config.oauth {
+            let endpoint = self.config.stream_endpoint.as_deref();
+            if parts.method == Method::GET && oauth.is_metadata_path(parts.uri.path(), endpoint) {
+                return reply::json(StatusCode::OK, oauth.metadata_document());
+            }
+        }
+        if let Err(res) = self.check_api_key(&parts.headers) {
+            return res;
         }
         reply::empty(StatusCode::NOT_FOUND)
     }

@@ -330,7 +330,7 @@ impl Shared {
         let failure = match outcome {
             ServerOutcome::Ready => return Ok(()),
             ServerOutcome::CreateFailed { message } if is_auth_error(&message) => {
-                reply::error(StatusCode::UNAUTHORIZED, -32000, &message, id)
+                self.unauthorized(&message, None, id)
             }
             ServerOutcome::CreateFailed { .. } => reply::error(
                 StatusCode::INTERNAL_SERVER_ERROR,
