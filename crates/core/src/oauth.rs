@@ -139,8 +139,8 @@ pub fn api_key_matches(given: Option<&[u8]>, expected: &[u8]) -> bool {
         return false;
     };
     let mut diff = given.len() ^ expected.len();
-    for i in 0..expected.len() {
-        diff |= usize::from(given.get(i).copied().unwrap_or(0) ^ expected[i]);
+    for (i, byte) in expected.iter().enumerate() {
+        diff |= usize::from(given.get(i).copied().unwrap_or(0) ^ byte);
     }
     diff == 0
 }
