@@ -256,6 +256,8 @@ async function startHTTPServer(options) {
     throw error;
   }
 
+  server.stopWithEnvironment();
+
   let closing;
   return {
     port: server.port,

@@ -197,6 +197,18 @@ impl NativeServer {
         self.server.session_count() as u32
     }
 
+    /// Stops the server if its environment goes away first (a Worker thread ending), so the
+    /// server never outlives the JS that answers for it.
+    #[napi]
+    pub fn stop_with_environment(&self, env: Env) -> Result<()> {
+        let (server, host) = (self.server.clone(), self.host.clone());
+        env.add_env_cleanup_hook((server, host), |(server, host)| {
+            host.release();
+            server.stop_now();
+        })?;
+        Ok(())
+    }
+
     /// Stops the server; afterwards nothing of it holds the Node event loop.
     #[napi]
     pub async fn close(&self) -> Result<()> {

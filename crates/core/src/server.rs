@@ -408,6 +408,16 @@ impl Server {
         lock(&self.shared.sessions).len()
     }
 
+    /// Stops without waiting for anything: for an environment that is going away (a Worker
+    /// thread ending), where no host callback can run any more.
+    pub fn stop_now(&self) {
+        self.shared.stopping.send_replace(true);
+        let keys: Vec<Arc<str>> = lock(&self.shared.sessions).keys().cloned().collect();
+        for key in keys {
+            self.shared.discard_session(&key);
+        }
+    }
+
     /// Stops accepting, ends every session (awaiting each `onClose`), lets in-flight
     /// responses finish within a grace period, then closes what remains.
     pub async fn shutdown(&self) {
