@@ -6,6 +6,7 @@
 // boxing it would cost an allocation on the error path and buy nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod auth;
 mod authenticate;
 pub mod body;
 pub mod config;
