@@ -460,3 +460,9 @@ describe("the oauth option, apiKey and protected resource metadata (CONTRACT §5
     expect((await res.json()).id).toBe(21);
   });
 });
+
+describe("oauth option validation", () => {
+  it("rejects the start when a configured value could never be written in a header", async () => {
+    await expect(serve({ oauth: { realm: "MCP\r\nInjected: 1" } })).rejects.toThrow(/invalid oauth option/);
+  });
+});

@@ -1,8 +1,8 @@
 //! `startHTTPServer` options as the JS wrapper normalised them, into a core `Config`.
 
+use mcp_proxy_core::auth::challenge::OAuthConfig;
 use mcp_proxy_core::config::{Config, EventStoreMode};
 use mcp_proxy_core::cors::{AllowOrigin, CorsConfig};
-use mcp_proxy_core::oauth::OAuthConfig;
 use mcp_proxy_core::rebinding::RebindingPolicy;
 use mcp_proxy_core::tls::TlsFiles;
 use napi::bindgen_prelude::*;
@@ -102,15 +102,19 @@ fn rebinding_from_js(
     }
 }
 
+/// The `oauth` option, refused at start when a value could never be written in a header.
+fn oauth_from_js(json: &str) -> Result<OAuthConfig> {
+    let invalid = |e: String| Error::new(Status::InvalidArg, format!("invalid oauth option: {e}"));
+    let oauth = OAuthConfig::from_json(json).map_err(|e| invalid(e.to_string()))?;
+    oauth.validate().map_err(|e| invalid(format!("{e:?}")))?;
+    Ok(oauth)
+}
+
 pub fn config_from_js(o: NativeOptions) -> Result<Config> {
     let port = u16::try_from(o.port)
         .map_err(|_| Error::new(Status::InvalidArg, "port must be 0..65535"))?;
     let rebinding = rebinding_from_js(&o.host, o.allowed_hosts, o.allowed_origins);
-    let oauth = o
-        .oauth_json
-        .map(|json| serde_json::from_str::<OAuthConfig>(&json))
-        .transpose()
-        .map_err(|e| Error::new(Status::InvalidArg, format!("invalid oauth option: {e}")))?;
+    let oauth = o.oauth_json.as_deref().map(oauth_from_js).transpose()?;
     Ok(Config {
         rebinding,
         host: o.host,

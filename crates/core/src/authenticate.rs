@@ -4,9 +4,9 @@
 use http::{HeaderValue, StatusCode};
 use std::sync::Arc;
 
+use crate::auth::api_key::{api_key_from_headers, api_key_matches, API_KEY_UNAUTHORIZED_MESSAGE};
+use crate::auth::challenge::{Challenge, ChallengeError, InsufficientScope};
 use crate::host::{AuthOutcome, HostEvent, RequestHead};
-use crate::jsonrpc::ScopeChallenge;
-use crate::oauth::{api_key_matches, OAuthConfig};
 use crate::reply::{self, Reply};
 use crate::server::Shared;
 
@@ -90,7 +90,7 @@ impl Shared {
     }
 
     /// The 403 for a handler's scope challenge: the JSON-RPC error it produced is the body.
-    pub(crate) fn insufficient_scope(&self, challenge: &ScopeChallenge, json: String) -> Reply {
+    pub(crate) fn insufficient_scope(&self, challenge: &InsufficientScope, json: String) -> Reply {
         let mut res = reply::json(StatusCode::FORBIDDEN, json);
         if let Ok(value) = HeaderValue::from_str(&self.scope_challenge(challenge)) {
             res.headers_mut()
@@ -101,20 +101,26 @@ impl Shared {
 }
 
 impl Shared {
-    /// The 401 challenge built from `oauth`; none without it.
+    /// The 401 challenge built from `oauth`; none without it. The config was validated at
+    /// start, so it always renders.
     fn challenge(&self) -> Option<String> {
-        self.config
-            .oauth
-            .as_ref()
-            .map(OAuthConfig::unauthorized_challenge)
+        let oauth = self.config.oauth.as_ref()?;
+        Challenge::unauthorized(oauth).to_header_value().ok()
     }
 
-    fn scope_challenge(&self, needed: &ScopeChallenge) -> String {
-        self.config
-            .oauth
-            .clone()
-            .unwrap_or_default()
-            .insufficient_scope_challenge(needed)
+    /// The 403 challenge. Handler data with a CR/LF cannot be written: that parameter is
+    /// left out, the rest still goes.
+    fn scope_challenge(&self, needed: &InsufficientScope) -> String {
+        let mut challenge = Challenge::insufficient_scope(self.config.oauth.as_ref(), needed);
+        loop {
+            match challenge.to_header_value() {
+                Ok(header) => return header,
+                Err(
+                    ChallengeError::ControlCharacter { param }
+                    | ChallengeError::InvalidName { param },
+                ) => challenge.remove(&param),
+            }
+        }
     }
 
     /// `apiKey` (CONTRACT §5.4): `X-API-Key` must match.
@@ -122,14 +128,13 @@ impl Shared {
         let Some(expected) = &self.config.api_key else {
             return Ok(());
         };
-        let given = headers.get("x-api-key").map(|v| v.as_bytes());
-        if api_key_matches(given, expected.as_bytes()) {
+        if api_key_matches(api_key_from_headers(headers), expected.as_bytes()) {
             return Ok(());
         }
         let mut res = reply::error(
             StatusCode::UNAUTHORIZED,
             401,
-            "Unauthorized: Invalid or missing API key",
+            API_KEY_UNAUTHORIZED_MESSAGE,
             None,
         );
         if let Some(challenge) = self

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
+use crate::auth::challenge::OAuthConfig;
 use crate::cors::CorsConfig;
 use crate::event_store::DEFAULT_MAX_EVENTS;
-use crate::oauth::OAuthConfig;
 use crate::rebinding::RebindingPolicy;
 use crate::tls::TlsFiles;
 

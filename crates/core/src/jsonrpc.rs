@@ -6,6 +6,8 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::auth::challenge::InsufficientScope;
+
 /// The MCP protocol versions the transport accepts in `MCP-Protocol-Version`
 /// (the SDK's `SUPPORTED_PROTOCOL_VERSIONS`, newest first).
 pub const SUPPORTED_PROTOCOL_VERSIONS: &[&str] = &[
@@ -168,20 +170,10 @@ pub enum Outgoing {
     Response {
         id: String,
         /// Set when the response is an error carrying mcp-proxy's scope challenge.
-        insufficient_scope: Option<ScopeChallenge>,
+        insufficient_scope: Option<InsufficientScope>,
     },
     /// A notification or a server→client request.
     Other,
-}
-
-/// `error.data` of mcp-proxy's scope challenge (`InsufficientScopeError`, mcp-proxy ≥5.12):
-/// `{ error: "insufficient_scope", requiredScopes: string[], errorDescription? }`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct ScopeChallenge {
-    #[serde(rename = "requiredScopes", default)]
-    pub required_scopes: Vec<String>,
-    #[serde(rename = "errorDescription")]
-    pub error_description: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -200,23 +192,11 @@ struct ErrorProbe<'a> {
     data: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
-struct ScopeProbe {
-    error: Option<String>,
-    #[serde(rename = "requiredScopes", default)]
-    required_scopes: Vec<String>,
-    #[serde(rename = "errorDescription")]
-    error_description: Option<String>,
-}
-
 /// Reads a scope challenge out of an error object; any other shape is an ordinary error.
-fn scope_challenge(error: &RawValue) -> Option<ScopeChallenge> {
+fn scope_challenge(error: &RawValue) -> Option<InsufficientScope> {
     let data = serde_json::from_str::<ErrorProbe>(error.get()).ok()?.data?;
-    let probe: ScopeProbe = serde_json::from_str(data.get()).ok()?;
-    (probe.error.as_deref() == Some("insufficient_scope")).then_some(ScopeChallenge {
-        required_scopes: probe.required_scopes,
-        error_description: probe.error_description,
-    })
+    let data: serde_json::Value = serde_json::from_str(data.get()).ok()?;
+    InsufficientScope::from_error_data(&data)
 }
 
 pub fn classify_outgoing(json: &str) -> Result<Outgoing, ParseError> {

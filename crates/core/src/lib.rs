@@ -16,7 +16,6 @@ pub mod hook;
 pub mod host;
 pub mod jsonrpc;
 mod legacy_sse;
-pub mod oauth;
 mod pipeline;
 pub mod rebinding;
 pub mod reply;

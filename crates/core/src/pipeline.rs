@@ -5,6 +5,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use std::sync::Arc;
 
+use crate::auth::protected_resource::{is_metadata_path, metadata_json};
 use crate::hook::Hooked;
 use crate::host::{HostEvent, RequestHead};
 use crate::legacy_sse::MESSAGES_PATH;
@@ -109,10 +110,17 @@ impl Shared {
                 return res;
             }
         }
-        if let Some(oauth) = &self.config.oauth {
-            let endpoint = self.config.stream_endpoint.as_deref();
-            if parts.method == Method::GET && oauth.is_metadata_path(parts.uri.path(), endpoint) {
-                return reply::json(StatusCode::OK, oauth.metadata_document());
+        if let Some(resource) = self
+            .config
+            .oauth
+            .as_ref()
+            .and_then(|o| o.protected_resource.as_ref())
+        {
+            let endpoint = self.config.stream_endpoint.as_deref().unwrap_or("");
+            let own_path = resource.get("resource").and_then(|r| r.as_str());
+            if parts.method == Method::GET && is_metadata_path(parts.uri.path(), endpoint, own_path)
+            {
+                return reply::json(StatusCode::OK, metadata_json(resource));
             }
         }
         if let Err(res) = self.check_api_key(&parts.headers) {

@@ -7,10 +7,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::auth::challenge::InsufficientScope;
 use crate::config::STREAM_BUFFER_FRAMES;
 use crate::event_store::{EventStore, StreamId, STANDALONE_STREAM};
 use crate::host::ResponseLike;
-use crate::jsonrpc::{self, Outgoing, ScopeChallenge};
+use crate::jsonrpc::{self, Outgoing};
 use crate::sse;
 
 /// Where a POST wants its answers.
@@ -29,7 +30,7 @@ pub enum Takeover {
     /// An error response carrying mcp-proxy's scope challenge, answered as a 403; `json` is
     /// that JSON-RPC error response, which becomes the body.
     InsufficientScope {
-        challenge: ScopeChallenge,
+        challenge: InsufficientScope,
         json: String,
     },
 }
