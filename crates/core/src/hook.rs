@@ -4,7 +4,7 @@
 //! (whose hook answers 404 itself) and 4.x (whose hook leaves unknown paths open).
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Response, StatusCode};
+use http::StatusCode;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -34,50 +34,6 @@ pub(crate) enum Hooked {
     Answered(Reply),
     /// Not answered: continue with the pipeline (the body was consumed).
     FellThrough,
-}
-
-fn head_reply(
-    status: u16,
-    status_text: Option<String>,
-    headers: Vec<(String, String)>,
-    body: Body,
-) -> Reply {
-    let Ok(status) = StatusCode::from_u16(status) else {
-        return reply::error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            -32603,
-            "Internal error: invalid status",
-            None,
-        );
-    };
-    let mut res = Response::new(body);
-    *res.status_mut() = status;
-    for (name, value) in headers {
-        match (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
-            (Ok(name), Ok(value)) => {
-                res.headers_mut().append(name, value);
-            }
-            _ => {
-                return reply::error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    -32603,
-                    "Internal error: invalid response header",
-                    None,
-                )
-            }
-        }
-    }
-    if let Some(reason) =
-        status_text.filter(|t| !t.is_empty() && t.bytes().all(|b| b >= b' ' && b != 0x7f))
-    {
-        if let Ok(reason) = hyper::ext::ReasonPhrase::try_from(Bytes::from(reason)) {
-            res.extensions_mut().insert(reason);
-        }
-    }
-    res
 }
 
 /// Unregisters a hook's sender unless disarmed (the response is streaming).
@@ -135,12 +91,8 @@ impl Shared {
                     }
                     shared.forget_hook(token);
                 });
-                Hooked::Answered(head_reply(
-                    status,
-                    status_text,
-                    headers,
-                    Body::stream(chunks_rx),
-                ))
+                let body = Body::stream(chunks_rx);
+                Hooked::Answered(reply::head(status, status_text.as_deref(), &headers, body))
             }
             Some(HookWrite::Pass) | None => Hooked::FellThrough,
             Some(HookWrite::Chunk(_)) | Some(HookWrite::End) => Hooked::Answered(reply::error(

@@ -65,44 +65,49 @@ pub fn with_session(mut res: Reply, session_id: Option<&str>) -> Reply {
 }
 
 /// Writes a Response-like object as it is: status, status text, every header line, body.
-/// A header that cannot be written as given (a CR/LF, a bad name) makes the whole answer
-/// a 500: writing it partly would change what the author meant.
 pub fn response_like(r: &ResponseLike) -> Reply {
-    let Ok(status) = StatusCode::from_u16(r.status) else {
-        return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            -32603,
-            "Internal error: invalid response status",
-            None,
-        );
+    head(
+        r.status,
+        r.status_text.as_deref(),
+        &r.headers,
+        Body::full(r.body.clone()),
+    )
+}
+
+/// A response head written as user code gave it (a Response-like, a Node `res`): status,
+/// status text, every header line in order. What cannot be written as given (a status out
+/// of range, a CR/LF in a header) makes the whole answer a 500, never a partial head.
+pub fn head(
+    status: u16,
+    status_text: Option<&str>,
+    headers: &[(String, String)],
+    body: Body,
+) -> Reply {
+    let invalid = |what| error(StatusCode::INTERNAL_SERVER_ERROR, -32603, what, None);
+    let Ok(status) = StatusCode::from_u16(status) else {
+        return invalid("Internal error: invalid response status");
     };
-    let mut res = Response::new(Body::full(r.body.clone()));
+    let mut res = Response::new(body);
     *res.status_mut() = status;
-    for (name, value) in &r.headers {
+    for (name, value) in headers {
         let (Ok(name), Ok(value)) = (
             HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(value),
         ) else {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                -32603,
-                "Internal error: invalid response header",
-                None,
-            );
+            return invalid("Internal error: invalid response header");
         };
         res.headers_mut().append(name, value);
     }
-    if let Some(reason) = r.status_text.as_deref().filter(|t| !t.is_empty()) {
-        if reason
-            .bytes()
-            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80)
-        {
-            if let Ok(reason) =
-                hyper::ext::ReasonPhrase::try_from(Bytes::copy_from_slice(reason.as_bytes()))
-            {
-                res.extensions_mut().insert(reason);
-            }
-        }
+    // A reason phrase is HTAB / SP / VCHAR / obs-text (RFC 9112 §4); anything else is dropped.
+    let reason = status_text.filter(|t| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80)
+    });
+    if let Some(Ok(reason)) =
+        reason.map(|t| hyper::ext::ReasonPhrase::try_from(Bytes::copy_from_slice(t.as_bytes())))
+    {
+        res.extensions_mut().insert(reason);
     }
     res
 }
