@@ -83,6 +83,31 @@ describe("Streamable HTTP with the SDK client", () => {
     await client.close();
   });
 
+  it("hands the request's headers to handlers as extra.requestInfo.headers", async () => {
+    let seen: Record<string, unknown> | undefined;
+    running = await serve({
+      createServer: async () => {
+        const server = new McpServer({ name: "t", version: "1" });
+        server.registerTool("headers", { inputSchema: {} }, async (_args, extra) => {
+          seen = extra.requestInfo?.headers as Record<string, unknown>;
+          return { content: [] };
+        });
+        return server.server;
+      },
+    });
+    const { StreamableHTTPClientTransport } = await import("@modelcontextprotocol/sdk/client/streamableHttp.js");
+    const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+    const client = new Client({ name: "c", version: "1" });
+    await client.connect(
+      new StreamableHTTPClientTransport(running.url, { requestInit: { headers: { "x-tenant": "acme", cookie: "a=1" } } }),
+    );
+    await client.callTool({ name: "headers", arguments: {} });
+    expect(seen?.["x-tenant"]).toBe("acme");
+    expect(seen?.["mcp-session-id"]).toBeTruthy();
+    expect(seen?.["content-type"]).toBe("application/json");
+    await client.close();
+  });
+
   it("runs concurrent calls on one session, each answered on its own stream", async () => {
     running = await serve();
     const client = await connect(running.url);

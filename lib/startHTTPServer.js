@@ -9,6 +9,17 @@ const { isResponseLike, respondOutcome } = require("./responseLike");
 const { currentExchange } = require("./exchange");
 const { ServerResponseLike } = require("./response");
 
+/** `extra.requestInfo` whose `headers` are folded from Rust's text only when read. */
+function lazyRequestInfo(headersText) {
+  let headers;
+  return {
+    get headers() {
+      headers ??= headersFromRaw(headersText.split("\n").slice(0, -1));
+      return headers;
+    },
+  };
+}
+
 function messageOf(error) {
   if (error instanceof Error) return error.message;
   return typeof error === "string" ? error : String(error);
@@ -159,7 +170,7 @@ async function startHTTPServer(options) {
       console.error("[mcp-proxy] undeliverable message", error);
       return;
     }
-    const extra = { requestInfo: { headers: headersFromRaw(event.request.rawHeaders) } };
+    const extra = { requestInfo: lazyRequestInfo(event.headersText) };
     if (event.auth) {
       const authInfo = JSON.parse(event.auth);
       if (isAuthInfo(authInfo)) extra.authInfo = authInfo;

@@ -38,6 +38,9 @@ pub struct JsHostEvent {
     pub auth: Option<String>,
     /// For `unhandled`: the request body.
     pub raw_body: Option<Buffer>,
+    /// For `message`: the request's headers as `name\nvalue\n…` — one string instead of an
+    /// object graph on the hot path; JS folds it only if a handler reads the headers.
+    pub headers_text: Option<String>,
 }
 
 fn head_to_js(head: &RequestHead) -> JsRequestHead {
@@ -56,6 +59,23 @@ fn head_to_js(head: &RequestHead) -> JsRequestHead {
     }
 }
 
+/// Header names and values cannot contain a line feed (RFC 9110 §5.5), so it separates them.
+fn headers_text(head: &RequestHead) -> String {
+    let mut text = String::with_capacity(
+        head.headers
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 2)
+            .sum(),
+    );
+    for (name, value) in &head.headers {
+        text.push_str(name);
+        text.push('\n');
+        text.push_str(value);
+        text.push('\n');
+    }
+    text
+}
+
 pub fn event_to_js(event: HostEvent) -> JsHostEvent {
     let blank = |kind: &str, session: &str| JsHostEvent {
         kind: kind.into(),
@@ -68,6 +88,7 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
         last_event_id: None,
         auth: None,
         raw_body: None,
+        headers_text: None,
     };
     match event {
         HostEvent::CreateServer {
@@ -97,7 +118,7 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
             auth,
         } => JsHostEvent {
             body: Some(body),
-            request: Some(head_to_js(&request)),
+            headers_text: Some(headers_text(&request)),
             auth: auth.map(|a| a.to_string()),
             ..blank("message", &session)
         },
