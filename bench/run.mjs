@@ -1,0 +1,464 @@
+#!/usr/bin/env node
+// `npm run bench [-- --quick]`: this package against mcp-proxy@6.6.0 and the in-process
+// ceiling, same echo server, same options, same load, alternating over rounds.
+//
+// Each HTTP server runs in its own process pinned to one core (taskset); the load generator
+// (autocannon, bench/load.mjs) runs in another process pinned to the other core. The ceiling
+// (bench/ceiling.mjs) runs on the server core. Memory is sampled from /proc/<pid>/status.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { createServer as createNetServer } from "node:net";
+import { cpus } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "..");
+const binary = join(here, ".native", "mcp-proxy-native.node");
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    rounds: { type: "string" },
+    warmup: { type: "string" },
+    duration: { type: "string" },
+    sessions: { type: "string" },
+    calls: { type: "string" },
+    modes: { type: "string" },
+    "no-build": { type: "boolean", default: false },
+    "no-memory": { type: "boolean", default: false },
+    write: { type: "boolean" },
+    "cpu-prof": { type: "string" },
+  },
+});
+
+const config = {
+  rounds: Number(opts.rounds ?? 3),
+  // Quick mode (a spot check, under 3 minutes on 2 cores) shortens windows and memory runs.
+  warmup: Number(opts.warmup ?? (opts.quick ? 0.4 : 2)),
+  duration: Number(opts.duration ?? (opts.quick ? 0.8 : 5)),
+  sessions: Number(opts.sessions ?? (opts.quick ? 300 : 1000)),
+  calls: Number(opts.calls ?? (opts.quick ? 2_000 : 100_000)),
+  callsWarmup: opts.quick ? 300 : 2_000,
+  modes: (opts.modes ?? "sse,json,stateless").split(","),
+  connections: [50, 1],
+};
+const IMPLS = ["native", "mcp-proxy", "ceiling"];
+const LABEL = { native: "this (native)", "mcp-proxy": "mcp-proxy 6.6.0", ceiling: "ceiling (in-process)" };
+const MODE_LABEL = { sse: "stateful SSE", json: "stateful JSON", stateless: "stateless" };
+
+// ---------------------------------------------------------------- environment
+
+const haveTaskset = spawnSync("taskset", ["-V"]).status === 0;
+const cores = cpus().length;
+const pinning = haveTaskset && cores >= 2;
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
+if (!pinning) console.warn("warning: taskset or a second core missing; processes run unpinned");
+
+function pinned(cpu, args) {
+  return pinning ? ["taskset", ["-c", String(cpu), ...args]] : [args[0], args.slice(1)];
+}
+
+function sh(cmd) {
+  return spawnSync("sh", ["-c", cmd], { encoding: "utf8" }).stdout.trimEnd();
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === "target" || entry.name.startsWith(".")) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
+    else if (/\.(rs|toml)$/.test(entry.name)) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** A release build of the addon, separate from native/ (which other work uses as a debug build). */
+function ensureReleaseBuild() {
+  const sources = Math.max(
+    newestMtime(join(root, "src")),
+    newestMtime(join(root, "crates")),
+    statSync(join(root, "Cargo.toml")).mtimeMs,
+    statSync(join(root, "Cargo.lock")).mtimeMs,
+  );
+  const fresh = existsSync(binary) && statSync(binary).mtimeMs >= sources;
+  if (fresh || (opts["no-build"] && existsSync(binary))) return;
+  console.log(existsSync(binary) ? "sources changed: rebuilding the release addon" : "building the release addon");
+  const build = spawnSync("npx", ["napi", "build", "--release", "--output-dir", "bench/.native"], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  if (build.status !== 0 || !existsSync(binary)) throw new Error("release build of the addon failed");
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function rssKb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
+}
+
+// ---------------------------------------------------------------- processes
+
+function onceMessage(child, type) {
+  return new Promise((resolve, reject) => {
+    const onMessage = (msg) => {
+      if (msg?.type === type) {
+        child.off("message", onMessage);
+        child.off("exit", onExit);
+        resolve(msg);
+      }
+    };
+    const onExit = (code) => reject(new Error(`process exited (${code}) before "${type}"`));
+    child.on("message", onMessage);
+    child.once("exit", onExit);
+  });
+}
+
+async function startServer(impl, mode, { cpuProf } = {}) {
+  const port = await freePort();
+  const nodeArgs = ["--expose-gc"];
+  if (cpuProf) nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${cpuProf}`);
+  const [cmd, args] = pinned(SERVER_CPU, [
+    process.execPath,
+    ...nodeArgs,
+    join(here, "server.mjs"),
+    "--impl",
+    impl,
+    "--mode",
+    mode,
+    "--port",
+    String(port),
+  ]);
+  const child = spawn(cmd, args, {
+    cwd: root,
+    stdio: ["ignore", "ignore", "pipe", "ipc"],
+    env: { ...process.env, MCP_PROXY_NATIVE_BINARY: binary },
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  try {
+    await onceMessage(child, "ready");
+  } catch (err) {
+    throw new Error(`${impl} server failed to start: ${err.message}\n${stderr}`);
+  }
+  return {
+    child,
+    pid: child.pid,
+    url: `http://127.0.0.1:${port}/mcp`,
+    async gc() {
+      child.send({ type: "gc" });
+      return (await onceMessage(child, "gc-done")).memory;
+    },
+    async stop() {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.send({ type: "stop" });
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Runs a pinned Node child and returns its last stdout line as JSON; `onMessage` answers IPC. */
+function runChild(cpu, script, args, onMessage) {
+  return new Promise((resolve, reject) => {
+    const [cmd, argv] = pinned(cpu, [process.execPath, join(here, script), ...args]);
+    const child = spawn(cmd, argv, { cwd: root, stdio: ["ignore", "pipe", "pipe", "ipc"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    child.stderr.on("data", (d) => {
+      err += d;
+    });
+    if (onMessage) {
+      child.on("message", async (msg) => {
+        await onMessage(msg);
+        child.send({ type: "continue" });
+      });
+    }
+    child.on("exit", (code) => {
+      const line = out.trim().split("\n").pop();
+      if (code !== 0 || !line) return reject(new Error(`${script} ${args.join(" ")} failed (${code}):\n${err}`));
+      resolve(JSON.parse(line));
+    });
+  });
+}
+
+function load(server, mode, task, extra) {
+  return (onMessage) =>
+    runChild(
+      LOAD_CPU,
+      "load.mjs",
+      ["--url", server.url, "--mode", mode, "--task", task, "--server-pid", String(server.pid), ...extra],
+      onMessage,
+    );
+}
+
+// ---------------------------------------------------------------- measurements
+
+async function throughput(impl, mode) {
+  const window = ["--warmup", String(config.warmup), "--duration", String(config.duration)];
+  if (impl === "ceiling") {
+    return runChild(SERVER_CPU, "ceiling.mjs", ["--mode", mode, "--concurrency", config.connections.join(","), ...window]);
+  }
+  const server = await startServer(impl, mode);
+  try {
+    return await load(server, mode, "throughput", ["--connections", config.connections.join(","), ...window])();
+  } finally {
+    await server.stop();
+  }
+}
+
+/** RSS per idle session: 1000 initialized sessions, RSS delta (after a full GC) / 1000. */
+async function idleSessions(impl, mode) {
+  const server = await startServer(impl, mode);
+  try {
+    await load(server, mode, "sessions", ["--count", "20"])();
+    await server.gc();
+    const before = rssKb(server.pid);
+    await load(server, mode, "sessions", ["--count", String(config.sessions)])();
+    const heap = await server.gc();
+    const after = rssKb(server.pid);
+    return { sessions: config.sessions, rssBeforeKb: before, rssAfterKb: after, kbPerSession: (after - before) / config.sessions, heapUsedKb: heap.heapUsed / 1024 };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** RSS growth over N tools/call on one session (after a warm-up; both samples after a full GC). */
+async function callGrowth(impl, mode) {
+  const server = await startServer(impl, mode);
+  try {
+    const samples = {};
+    const result = await load(server, mode, "calls", ["--warmup", String(config.callsWarmup), "--count", String(config.calls)])(async (msg) => {
+      await server.gc();
+      samples[msg.name] = rssKb(server.pid);
+    });
+    return {
+      calls: result.calls,
+      errors: result.errors,
+      rssBeforeKb: samples.warm,
+      rssAfterKb: samples.done,
+      growth: (samples.done - samples.warm) / samples.warm,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------- statistics and report
+
+const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : "—");
+const fmtMs = (x) => (Number.isFinite(x) ? (x < 1 ? x.toFixed(3) : x < 10 ? x.toFixed(2) : x.toFixed(1)) : "—");
+const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : "—");
+const mark = (ok) => (ok === undefined ? "" : ok ? " ✅" : " ❌");
+
+function summarize(raw) {
+  const rows = {};
+  for (const mode of config.modes) {
+    rows[mode] = {};
+    for (const conns of config.connections) {
+      const per = {};
+      for (const impl of IMPLS) {
+        const runs = raw.throughput[mode][impl].map((r) => r.find((x) => x.connections === conns));
+        per[impl] = {
+          rps: median(runs.map((r) => r.rps)),
+          p50: median(runs.map((r) => r.p50)),
+          p99: median(runs.map((r) => r.p99)),
+          errors: runs.reduce((a, r) => a + r.errors, 0),
+          requests: runs.reduce((a, r) => a + r.requests, 0),
+          serverCpu: median(runs.map((r) => r.serverCpu)),
+          loadCpu: median(runs.map((r) => r.loadCpu)),
+          runs,
+        };
+      }
+      // Ratios are paired per round (neighbours in time), then the median is taken.
+      const pair = (a, b, key) =>
+        median(per[a].runs.map((r, i) => r[key] / per[b].runs[i][key]));
+      rows[mode][conns] = {
+        per,
+        rpsVsProxy: pair("native", "mcp-proxy", "rps"),
+        p99VsProxy: pair("native", "mcp-proxy", "p99"),
+        rpsVsCeiling: pair("native", "ceiling", "rps"),
+      };
+    }
+  }
+  return rows;
+}
+
+function report(raw, rows, meta) {
+  const lines = [];
+  const out = (s = "") => lines.push(s);
+  out(`Rounds: ${config.rounds} (implementations alternate within each round; medians shown). Windows: ${config.warmup} s warm-up, ${config.duration} s measured.`);
+  out(`Memory: RSS of the server process after a full GC; ${config.sessions} idle sessions; ${config.calls} calls on one session (50 connections).`);
+  out();
+  out("| mode | conns | implementation | req/s | p50 ms | p99 ms | errors | server CPU | load CPU | KB / idle session | RSS over calls |");
+  out("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const mode of config.modes) {
+    for (const conns of config.connections) {
+      for (const impl of IMPLS) {
+        const r = rows[mode][conns].per[impl];
+        const mem = raw.memory?.[mode]?.[impl];
+        const showMem = conns === config.connections[0] && mem;
+        const perSession = showMem && mem.sessions ? fmt(mem.sessions.kbPerSession, 1) : "—";
+        const growth = showMem && mem.calls
+          ? `${fmt(mem.calls.rssBeforeKb / 1024, 1)}→${fmt(mem.calls.rssAfterKb / 1024, 1)} MB (${mem.calls.growth >= 0 ? "+" : ""}${fmt(mem.calls.growth * 100, 1)} %)`
+          : "—";
+        out(
+          `| ${MODE_LABEL[mode]} | ${conns} | ${LABEL[impl]} | ${fmt(r.rps)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${r.errors} / ${r.requests} | ${fmt(r.serverCpu * 100)} % | ${impl === "ceiling" ? "—" : `${fmt(r.loadCpu * 100)} %`} | ${perSession} | ${growth} |`,
+        );
+      }
+    }
+  }
+  out();
+  out("Ratios (this package / other; medians of per-round ratios). Targets from issue 5 marked ✅/❌.");
+  out();
+  out("| mode | conns | req/s this/mcp-proxy | p99 this/mcp-proxy | req/s this/ceiling | idle-session memory this/mcp-proxy | RSS growth over calls (this) |");
+  out("|---|---:|---:|---:|---:|---:|---:|");
+  for (const mode of config.modes) {
+    for (const conns of config.connections) {
+      const r = rows[mode][conns];
+      const target = conns === 50;
+      const stateful = mode !== "stateless";
+      const mem = raw.memory?.[mode];
+      const memRatio = mem?.native?.sessions && mem?.["mcp-proxy"]?.sessions
+        ? mem.native.sessions.kbPerSession / mem["mcp-proxy"].sessions.kbPerSession
+        : NaN;
+      const growth = mem?.native?.calls?.growth;
+      const showMem = conns === config.connections[0];
+      out(
+        `| ${MODE_LABEL[mode]} | ${conns} | ${fmtRatio(r.rpsVsProxy)}${target ? mark(r.rpsVsProxy >= (stateful ? 3 : 1.5)) : ""} | ${fmtRatio(r.p99VsProxy)}${target && stateful ? mark(r.p99VsProxy <= 1 / 3) : ""} | ${fmtRatio(r.rpsVsCeiling)}${target && stateful ? mark(r.rpsVsCeiling >= 0.7) : ""} | ${showMem && Number.isFinite(memRatio) ? `${fmtRatio(memRatio)}${mark(memRatio <= 0.25)}` : "—"} | ${showMem && Number.isFinite(growth) ? `${growth >= 0 ? "+" : ""}${fmt(growth * 100, 1)} %${mark(Math.abs(growth) <= 0.1)}` : "—"} |`,
+      );
+    }
+  }
+  out();
+  out("Targets: stateful 50 connections ≥ 3× mcp-proxy req/s, ≤ ⅓ of its p99, ≥ 70 % of the ceiling; stateless ≥ 1.5× mcp-proxy; idle-session memory ≤ ¼ of mcp-proxy's; RSS within 10 % over the calls.");
+  out(`Errors are failed calls / calls made (connection errors, ${2} s timeouts, non-200 or wrong bodies), summed over rounds.`);
+  out();
+  out("Machine:");
+  out();
+  out("```");
+  out(`$ date\n${meta.date}`);
+  out(`$ nproc\n${meta.nproc}`);
+  out(`$ free -h\n${meta.free}`);
+  out(`$ uname -a\n${meta.uname}`);
+  out(`CPU: ${meta.cpu}; node ${process.version}; load average at start: ${meta.loadavg}`);
+  out("```");
+  return lines.join("\n");
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const started = Date.now();
+  const meta = {
+    date: sh("date"),
+    nproc: sh("nproc"),
+    free: sh("free -h"),
+    uname: sh("uname -a"),
+    cpu: cpus()[0]?.model ?? "unknown",
+    loadavg: readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" "),
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+  };
+  ensureReleaseBuild();
+
+  if (opts["cpu-prof"]) {
+    // A profile of one implementation's server under the 50-connection load (first mode given).
+    const dir = resolve(opts["cpu-prof"]);
+    mkdirSync(dir, { recursive: true });
+    const mode = config.modes[0];
+    const server = await startServer("native", mode, { cpuProf: dir });
+    const result = await load(server, mode, "throughput", ["--connections", "50", "--warmup", String(config.warmup), "--duration", String(config.duration)])();
+    await server.stop();
+    console.log(JSON.stringify(result), `profile written to ${dir}`);
+    return;
+  }
+
+  const raw = { config, meta, throughput: {}, memory: {} };
+  for (const mode of config.modes) {
+    raw.throughput[mode] = Object.fromEntries(IMPLS.map((i) => [i, []]));
+  }
+  const total = config.rounds * config.modes.length * IMPLS.length;
+  let done = 0;
+  for (let round = 0; round < config.rounds; round++) {
+    for (const [m, mode] of config.modes.entries()) {
+      const shift = (round + m) % IMPLS.length;
+      const order = [...IMPLS.slice(shift), ...IMPLS.slice(0, shift)];
+      for (const impl of order) {
+        const result = await throughput(impl, mode);
+        raw.throughput[mode][impl].push(result);
+        done++;
+        const c50 = result.find((r) => r.connections === 50);
+        process.stdout.write(
+          `[${done}/${total}] round ${round + 1} ${mode} ${impl}: ${fmt(c50.rps)} req/s p99 ${fmtMs(c50.p99)} ms (50 conns), errors ${result.reduce((a, r) => a + r.errors, 0)}\n`,
+        );
+      }
+    }
+  }
+
+  const throughputSeconds = ((Date.now() - started) / 1000).toFixed(0);
+  if (!opts["no-memory"]) {
+    for (const mode of config.modes) {
+      raw.memory[mode] = {};
+      for (const impl of ["native", "mcp-proxy"]) {
+        const entry = {};
+        if (mode !== "stateless") entry.sessions = await idleSessions(impl, mode);
+        entry.calls = await callGrowth(impl, mode);
+        raw.memory[mode][impl] = entry;
+        process.stdout.write(
+          `memory ${mode} ${impl}: ${entry.sessions ? `${fmt(entry.sessions.kbPerSession, 1)} KB/session, ` : ""}RSS ${fmt(entry.calls.rssBeforeKb / 1024, 1)}→${fmt(entry.calls.rssAfterKb / 1024, 1)} MB over ${entry.calls.calls} calls (errors ${entry.calls.errors})\n`,
+        );
+      }
+    }
+  }
+
+  const rows = summarize(raw);
+  const table = report(raw, rows, meta);
+  const elapsed = ((Date.now() - started) / 1000).toFixed(0);
+  console.log(`\n${table}\n\nCommand: ${meta.command} (${elapsed} s; throughput phase done at ${throughputSeconds} s)`);
+
+  const resultsDir = join(here, "results");
+  mkdirSync(resultsDir, { recursive: true });
+  const name = opts.quick ? "quick" : "full";
+  writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify({ ...raw, summary: rows, elapsedSeconds: Number(elapsed) }, null, 1)}\n`);
+  writeFileSync(join(resultsDir, `${name}.md`), `Command: \`${meta.command}\` (${elapsed} s)\n\n${table}\n`);
+
+  // A full run refreshes the generated part of RESULTS.md; the analysis around it is kept.
+  if (opts.write ?? !opts.quick) {
+    const path = join(here, "RESULTS.md");
+    const begin = "<!-- bench:begin (generated by bench/run.mjs) -->";
+    const end = "<!-- bench:end -->";
+    const block = `${begin}\nCommand: \`${meta.command}\` (took ${elapsed} s)\n\n${table}\n${end}`;
+    const current = existsSync(path) ? readFileSync(path, "utf8") : `# Benchmark results\n\n${begin}\n${end}\n`;
+    const next = current.includes(begin)
+      ? current.slice(0, current.indexOf(begin)) + block + current.slice(current.indexOf(end) + end.length)
+      : `${current}\n${block}\n`;
+    writeFileSync(path, next);
+    console.log("bench/RESULTS.md updated");
+  }
+}
+
+await main();
