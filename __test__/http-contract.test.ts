@@ -878,3 +878,28 @@ describe("callbacks that throw (§4.6, §5.3, §6)", () => {
     await ping(s.port);
   });
 });
+
+describe("request ids in flight", () => {
+  let s: Running;
+  afterEach(async () => {
+    await s?.close();
+  });
+
+  it("a second request with an id still in flight → 400 -32600; the first still gets its answer", async () => {
+    s = await serve();
+    const { sessionId } = await initSession(s.url);
+    const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" };
+    const slow = { jsonrpc: "2.0", id: 42, method: "tools/call", params: { name: "slow", arguments: { steps: 3, delayMs: 50 } } };
+    const first = post(s.url, slow, headers);
+    await new Promise((r) => setTimeout(r, 20));
+    await expectFetchError(await post(s.url, slow, headers), { status: 400, code: -32600, id: 42 });
+    const answered = await first;
+    expect(answered.status).toBe(200);
+    expect(await answered.text()).toContain('"text":"done after 3"');
+    const dup = [
+      { jsonrpc: "2.0", id: 7, method: "tools/list" },
+      { jsonrpc: "2.0", id: 7, method: "tools/list" },
+    ];
+    await expectFetchError(await post(s.url, dup, headers), { status: 400, code: -32600, id: 7 });
+  });
+});

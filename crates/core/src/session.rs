@@ -45,6 +45,14 @@ pub struct PostStream {
     pub takeover: oneshot::Receiver<Takeover>,
 }
 
+#[derive(Debug, PartialEq, Eq)]
+pub enum OpenError {
+    /// The session has ended.
+    Closed,
+    /// This request id (raw JSON) is already in flight in the session.
+    DuplicateId(String),
+}
+
 /// A live SSE connection of a stream; `None` while no client listens.
 type Sink = Option<mpsc::Sender<Bytes>>;
 
@@ -254,10 +262,18 @@ impl Session {
         request_ids: impl Iterator<Item = &'a str>,
         json_mode: bool,
         priming: bool,
-    ) -> Option<PostStream> {
+    ) -> Result<PostStream, OpenError> {
         let mut state = self.state();
         if state.closed {
-            return None;
+            return Err(OpenError::Closed);
+        }
+        // A second request with an id still in flight would take over the first one's
+        // answer and leave that client waiting forever: refuse it instead.
+        let request_ids: Vec<&str> = request_ids.collect();
+        for (i, request) in request_ids.iter().enumerate() {
+            if state.requests.contains_key(*request) || request_ids[..i].contains(request) {
+                return Err(OpenError::DuplicateId(request.to_string()));
+            }
         }
         state.last_active = Instant::now();
         let id = state.next_stream;
@@ -302,7 +318,7 @@ impl Session {
             (Some(Store::Memory(store)), true) => Some(store.store_priming(id)),
             _ => None,
         };
-        Some(PostStream {
+        Ok(PostStream {
             id,
             answer,
             prime,
@@ -669,9 +685,10 @@ mod tests {
             Err(SendError::Closed)
         );
         assert!(s.open_standalone().is_none());
-        assert!(s
-            .open_post_stream(std::iter::empty(), false, false)
-            .is_none());
+        assert_eq!(
+            s.open_post_stream(std::iter::empty(), false, false).err(),
+            Some(OpenError::Closed)
+        );
     }
 
     #[test]
@@ -679,6 +696,22 @@ mod tests {
         assert_eq!(
             session(false).send("{}", None, None),
             Err(SendError::Invalid)
+        );
+    }
+
+    #[test]
+    fn refuses_request_ids_already_in_flight() {
+        let s = session(false);
+        let _first = s.open_post_stream(["1"].into_iter(), false, false).unwrap();
+        let again = s.open_post_stream(["1"].into_iter(), false, false);
+        assert_eq!(again.err(), Some(OpenError::DuplicateId("1".into())));
+        let twice = s.open_post_stream(["2", "2"].into_iter(), false, false);
+        assert_eq!(twice.err(), Some(OpenError::DuplicateId("2".into())));
+        s.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None, None)
+            .unwrap();
+        assert!(
+            s.open_post_stream(["1"].into_iter(), false, false).is_ok(),
+            "answered ids are free again"
         );
     }
 

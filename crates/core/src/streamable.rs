@@ -13,7 +13,7 @@ use crate::jsonrpc::{self, ParseError, Posted, PRIMING_PROTOCOL_VERSION};
 use crate::pipeline::{read_body, request_head, too_large, BodyError};
 use crate::reply::{self, Reply, SESSION_HEADER};
 use crate::server::{Peer, Shared};
-use crate::session::{Answer, PostStream, ResumeError, Session, Store, Takeover};
+use crate::session::{Answer, OpenError, PostStream, ResumeError, Session, Store, Takeover};
 use crate::sse;
 
 const PROTOCOL_HEADER: &str = "mcp-protocol-version";
@@ -375,13 +375,22 @@ impl Shared {
         let priming = version
             .as_deref()
             .is_some_and(|v| v >= PRIMING_PROTOCOL_VERSION);
-        let Some(post) = session.open_post_stream(
+        let opened = session.open_post_stream(
             posted.request_ids(),
             self.config.enable_json_response,
             priming,
-        ) else {
-            return session_not_found(posted.first_request_id());
-        };
+        );
+        let post =
+            match opened {
+                Ok(post) => post,
+                Err(OpenError::Closed) => return session_not_found(posted.first_request_id()),
+                Err(OpenError::DuplicateId(id)) => return reply::error(
+                    StatusCode::BAD_REQUEST,
+                    -32600,
+                    "Invalid Request: a request with this id is already in flight in this session",
+                    Some(&id),
+                ),
+            };
         self.host.dispatch(deliver);
         let first_id = posted.first_request_id();
         let PostStream {
