@@ -266,6 +266,27 @@ describe("403 insufficient scope from a request handler (CONTRACT §5.5)", () =>
       expect(await allowed.text()).toContain('"text":"hi"');
     });
 
+    it(`the SDK client sees the tool's 403 with the challenge intact (${mode})`, async () => {
+      running = await serve({ enableJsonResponse, createServer: async () => scopedServer() });
+      const seen: [number, string | null][] = [];
+      const { StreamableHTTPClientTransport } = await import("@modelcontextprotocol/sdk/client/streamableHttp.js");
+      const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+      const client = new Client({ name: "c", version: "1" });
+      await client.connect(
+        new StreamableHTTPClientTransport(running.url, {
+          fetch: async (input, init) => {
+            const res = await fetch(input, init);
+            seen.push([res.status, res.headers.get("www-authenticate")]);
+            return res;
+          },
+        }),
+      );
+      expect((await client.callTool({ name: "public", arguments: {} })).content).toEqual([{ type: "text", text: "hi" }]);
+      await expect(client.callTool({ name: "admin", arguments: {} })).rejects.toThrow(/403|insufficient|Forbidden/i);
+      expect(seen).toContainEqual([403, SEED_403]);
+      await client.close();
+    });
+
     it(`a JSON-RPC error with mcp-proxy's scope data becomes a 403 carrying the request id (${mode})`, async () => {
       running = await serve({ enableJsonResponse, createServer: async () => rawScopedServer() });
       const session = await initialize(running.url);
