@@ -17,6 +17,7 @@ pub mod host;
 pub mod jsonrpc;
 mod legacy_sse;
 mod pipeline;
+mod post;
 pub mod rebinding;
 pub mod reply;
 mod server;

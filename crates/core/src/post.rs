@@ -1,0 +1,408 @@
+//! POST on the Streamable HTTP endpoint (CONTRACT §4.1): the checks in order, new
+//! sessions, and the answer of an exchange (SSE, JSON, or a takeover).
+
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use hyper::body::Incoming;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::{EventStoreMode, PRIMING_DELAY};
+use crate::event_store::EventStore;
+use crate::host::{CreateReason, HostEvent, RequestHead, ServerOutcome};
+use crate::jsonrpc::{self, ParseError, Posted, PRIMING_PROTOCOL_VERSION};
+use crate::pipeline::{read_body, request_head, too_large, BodyError};
+use crate::reply::{self, Reply, SESSION_HEADER};
+use crate::server::{Peer, Shared};
+use crate::session::{Answer, OpenError, PostStream, Session, Store, Takeover};
+use crate::streamable::{accepts, bad_request, check_protocol_version, header, session_not_found};
+
+fn ended_before_answer(id: Option<&str>) -> Reply {
+    reply::error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        -32603,
+        "Internal error: the session ended before responding",
+        id,
+    )
+}
+
+/// mcp-proxy's heuristic, which FastMCP 3.x relies on: a createServer error that talks
+/// about authentication is a 401.
+fn is_auth_error(message: &str) -> bool {
+    ["Authentication", "Invalid JWT", "Token", "Unauthorized"]
+        .iter()
+        .any(|w| message.contains(w))
+}
+
+/// A POST that passed every check, on its way to a session.
+struct Post {
+    posted: Posted,
+    text: String,
+    head: Arc<RequestHead>,
+    /// The client's protocol version: the header, or `initialize`'s params.
+    version: Option<String>,
+    /// What `authenticate` returned, as JSON text.
+    auth: Option<Arc<str>>,
+}
+
+enum First {
+    Frame(Bytes),
+    Ended,
+    Waited,
+}
+
+impl Shared {
+    pub(crate) async fn post(self: &Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
+        let (parts, body) = req.into_parts();
+        let max = self.config.max_body_size;
+        let declared = header(&parts.headers, "content-length").and_then(|v| v.parse::<u64>().ok());
+        if let (Some(max), Some(len)) = (max, declared) {
+            if len > max as u64 {
+                return too_large(max);
+            }
+        }
+        let body = match read_body(body, max).await {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => return too_large(max.unwrap_or_default()),
+            Err(BodyError::Broken) => {
+                return bad_request("Bad Request: the request body could not be read", None)
+            }
+        };
+        let head = Arc::new(request_head(&parts, peer));
+        let auth = if self.config.authenticate {
+            // The id, when the body has one, makes the 401 body answer that request.
+            let parsed = jsonrpc::parse_posted(&body).ok();
+            let id = parsed.as_ref().and_then(Posted::first_request_id);
+            match self.authenticate(&head, id).await {
+                Ok(auth) => auth,
+                Err(res) => return res,
+            }
+        } else {
+            None
+        };
+        if !(accepts(&parts.headers, "application/json")
+            && accepts(&parts.headers, "text/event-stream"))
+        {
+            return reply::error(
+                StatusCode::NOT_ACCEPTABLE,
+                -32000,
+                "Not Acceptable: Client must accept both application/json and text/event-stream",
+                None,
+            );
+        }
+        let content_type = header(&parts.headers, "content-type")
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if !content_type.starts_with("application/json") {
+            return reply::error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                -32000,
+                "Unsupported Media Type: Content-Type must be application/json",
+                None,
+            );
+        }
+        let posted = match jsonrpc::parse_posted(&body) {
+            Ok(posted) => posted,
+            Err(ParseError::InvalidJson) => {
+                return reply::error(
+                    StatusCode::BAD_REQUEST,
+                    -32700,
+                    "Parse error: Invalid JSON",
+                    None,
+                )
+            }
+            Err(ParseError::NotJsonRpc) => {
+                return reply::error(
+                    StatusCode::BAD_REQUEST,
+                    -32700,
+                    "Parse error: Invalid JSON-RPC message",
+                    None,
+                )
+            }
+        };
+        let header_version = match check_protocol_version(&parts.headers, posted.first_request_id())
+        {
+            Ok(v) => v.map(str::to_string),
+            Err(res) => return res,
+        };
+        let post = Post {
+            version: header_version.or_else(|| posted.initialize_version.clone()),
+            posted,
+            // JSON is UTF-8 (RFC 8259 §8.1) and parsing succeeded, so this holds.
+            text: String::from_utf8(body).unwrap_or_default(),
+            head,
+            auth,
+        };
+        if self.config.stateless {
+            return self.stateless_post(post).await;
+        }
+        match header(&parts.headers, SESSION_HEADER) {
+            None => self.initialize(post).await,
+            Some(id) => {
+                let Some(session) = self.session(id) else {
+                    return session_not_found(post.posted.first_request_id());
+                };
+                if post.posted.has_initialize() {
+                    return reply::error(
+                        StatusCode::BAD_REQUEST,
+                        -32600,
+                        "Invalid Request: Server already initialized",
+                        post.posted.first_request_id(),
+                    );
+                }
+                self.exchange(&session, post).await
+            }
+        }
+    }
+
+    fn new_store(&self) -> Option<Store> {
+        match self.config.event_store {
+            EventStoreMode::InMemory { max_events } => {
+                Some(Store::Memory(EventStore::new(max_events)))
+            }
+            EventStoreMode::External => Some(Store::External),
+            EventStoreMode::Off => None,
+        }
+    }
+
+    async fn initialize(self: &Arc<Self>, post: Post) -> Reply {
+        let posted = &post.posted;
+        if !posted.has_initialize() {
+            return bad_request(
+                "Bad Request: No valid session ID provided",
+                posted.first_request_id(),
+            );
+        }
+        if posted.batch {
+            return reply::error(
+                StatusCode::BAD_REQUEST,
+                -32600,
+                "Invalid Request: initialize must not be part of a batch",
+                posted.first_request_id(),
+            );
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let session = Arc::new(Session::new(
+            Arc::from(id.as_str()),
+            Some(id),
+            post.version.clone(),
+            self.new_store(),
+        ));
+        if let Err(res) = self
+            .create_server(
+                &session,
+                CreateReason::Initialize,
+                &post.head,
+                posted.first_request_id(),
+            )
+            .await
+        {
+            return res;
+        }
+        self.exchange(&session, post).await
+    }
+
+    async fn stateless_post(self: &Arc<Self>, post: Post) -> Reply {
+        let key: Arc<str> = Arc::from(format!("stateless-{}", self.token()));
+        let session = Arc::new(Session::new(key, None, post.version.clone(), None));
+        if let Err(res) = self
+            .create_server(
+                &session,
+                CreateReason::Stateless,
+                &post.head,
+                post.posted.first_request_id(),
+            )
+            .await
+        {
+            return res;
+        }
+        let notifications_only = !post.posted.has_requests();
+        let res = self.exchange(&session, post).await;
+        if notifications_only {
+            self.end_session(&session.key);
+        }
+        res
+    }
+
+    /// Asks the host for a server for `session` and waits until it is connected.
+    pub(crate) async fn create_server(
+        self: &Arc<Self>,
+        session: &Arc<Session>,
+        reason: CreateReason,
+        head: &Arc<RequestHead>,
+        id: Option<&str>,
+    ) -> Result<(), Reply> {
+        let token = self.token();
+        let outcome = self.created.register(token);
+        // Registered first, so the transport can send as soon as it is connected.
+        self.insert_session(session.clone());
+        self.host.dispatch(HostEvent::CreateServer {
+            token,
+            session: session.key.clone(),
+            session_id: session.id.clone(),
+            reason,
+            request: head.clone(),
+        });
+        let outcome = match outcome.answer(self.config.callback_timeout).await {
+            Some(outcome) => outcome,
+            None => {
+                self.discard_session(&session.key);
+                return Err(reply::error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    -32603,
+                    "Error creating server: timed out",
+                    id,
+                ));
+            }
+        };
+        let failure = match outcome {
+            ServerOutcome::Ready => return Ok(()),
+            ServerOutcome::CreateFailed { message } if is_auth_error(&message) => {
+                self.unauthorized(&message, None, id)
+            }
+            ServerOutcome::CreateFailed { .. } => reply::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                -32603,
+                "Error creating server",
+                id,
+            ),
+            ServerOutcome::ConnectFailed { .. } => reply::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                -32603,
+                "Error connecting to server",
+                id,
+            ),
+            ServerOutcome::Respond(response) => reply::response_like(&response),
+        };
+        self.discard_session(&session.key);
+        Err(failure)
+    }
+
+    /// Delivers a POST's messages and answers with what the server sends back.
+    async fn exchange(&self, session: &Session, post: Post) -> Reply {
+        let Post {
+            posted,
+            text,
+            head,
+            version,
+            auth,
+        } = post;
+        let session_id = session.id.as_deref();
+        let deliver = HostEvent::Deliver {
+            session: session.key.clone(),
+            body: text,
+            request: head,
+            auth,
+        };
+        if !posted.has_requests() {
+            session.touch();
+            self.host.dispatch(deliver);
+            return reply::with_session(reply::empty(StatusCode::ACCEPTED), session_id);
+        }
+        let version = version.or_else(|| session.protocol_version.clone());
+        let priming = version
+            .as_deref()
+            .is_some_and(|v| v >= PRIMING_PROTOCOL_VERSION);
+        let opened = session.open_post_stream(
+            posted.request_ids(),
+            self.config.enable_json_response,
+            priming,
+        );
+        let post =
+            match opened {
+                Ok(post) => post,
+                Err(OpenError::Closed) => return session_not_found(posted.first_request_id()),
+                Err(OpenError::DuplicateId(id)) => return reply::error(
+                    StatusCode::BAD_REQUEST,
+                    -32600,
+                    "Invalid Request: a request with this id is already in flight in this session",
+                    Some(&id),
+                ),
+            };
+        self.host.dispatch(deliver);
+        let first_id = posted.first_request_id();
+        let PostStream {
+            id: stream,
+            answer,
+            prime,
+            mut takeover,
+        } = post;
+        match answer {
+            Answer::Json(done) => match or_takeover(&mut takeover, done).await {
+                Err(taken) => self.taken_over(taken),
+                Ok(Ok(responses)) => {
+                    let body = if posted.batch {
+                        format!("[{}]", responses.join(","))
+                    } else {
+                        responses.concat()
+                    };
+                    reply::with_session(reply::json(StatusCode::OK, body), session_id)
+                }
+                Ok(Err(_)) => ended_before_answer(first_id),
+            },
+            Answer::Sse(mut live) => {
+                // Headers wait for the first event, so a handler can still answer with
+                // another status (403) until something was written.
+                let first = async {
+                    match &prime {
+                        Some(_) => tokio::select! {
+                            frame = live.recv() => frame.map_or(First::Ended, First::Frame),
+                            _ = tokio::time::sleep(PRIMING_DELAY) => First::Waited,
+                        },
+                        None => live.recv().await.map_or(First::Ended, First::Frame),
+                    }
+                };
+                let first = match or_takeover(&mut takeover, first).await {
+                    Ok(first) => first,
+                    Err(taken) => return self.taken_over(taken),
+                };
+                session.commit(stream);
+                // A takeover that raced the first frame still wins: nothing is written yet.
+                if let Ok(taken) = takeover.try_recv() {
+                    return self.taken_over(taken);
+                }
+                let queued: Vec<Bytes> = match first {
+                    First::Frame(frame) => prime.into_iter().chain(Some(frame)).collect(),
+                    First::Waited => prime.into_iter().collect(),
+                    First::Ended => {
+                        // The stream ended with nothing sent: the session was closed.
+                        let Some(frame) = drain(&mut live) else {
+                            return ended_before_answer(first_id);
+                        };
+                        vec![frame]
+                    }
+                };
+                reply::with_session(reply::sse(queued, Some(live)), session_id)
+            }
+        }
+    }
+
+    /// The answer of an exchange a handler took over before anything was written.
+    fn taken_over(&self, taken: Takeover) -> Reply {
+        match taken {
+            Takeover::Response(response) => reply::response_like(&response),
+            Takeover::InsufficientScope { challenge, json } => {
+                self.insufficient_scope(&challenge, json)
+            }
+        }
+    }
+}
+
+/// Waits for `fut` unless the exchange is taken over first (`Err`).
+async fn or_takeover<T>(
+    takeover: &mut oneshot::Receiver<Takeover>,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, Takeover> {
+    tokio::pin!(fut);
+    tokio::select! {
+        biased;
+        // A dropped sender (the exchange completed, or headers are committed) disables
+        // this branch; a value wins over everything.
+        Ok(taken) = &mut *takeover => Err(taken),
+        value = &mut fut => Ok(value),
+    }
+}
+
+fn drain(live: &mut mpsc::Receiver<Bytes>) -> Option<Bytes> {
+    live.try_recv().ok()
+}
