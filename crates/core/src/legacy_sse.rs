@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::body::Body;
 use crate::host::{CreateReason, HostEvent};
 use crate::jsonrpc;
-use crate::pipeline::{read_body, request_head, too_large, BodyError};
+use crate::pipeline::request_head;
 use crate::reply::{self, Reply};
 use crate::server::{Peer, Shared};
 use crate::session::Session;
@@ -77,11 +77,9 @@ impl Shared {
     /// `POST /messages?sessionId=<id>`.
     pub(crate) async fn post_legacy(self: &Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
         let (parts, body) = req.into_parts();
-        let max = self.config.max_body_size;
-        let body = match read_body(body, max).await {
+        let body = match self.read_request_body(&parts, body).await {
             Ok(body) => body,
-            Err(BodyError::TooLarge) => return too_large(max.unwrap_or_default()),
-            Err(BodyError::Broken) => return reply::text(StatusCode::BAD_REQUEST, "Bad Request"),
+            Err(res) => return res,
         };
         let head = Arc::new(request_head(&parts, peer));
         let auth = match self.authenticate(&head, None).await {

@@ -96,14 +96,9 @@ impl Shared {
         // Without a hook the body is never read; hyper discards it.
         let (parts, body) = req.into_parts();
         if self.config.unhandled_hook {
-            let body = match read_body(body, self.config.max_body_size).await {
+            let body = match self.read_request_body(&parts, body).await {
                 Ok(body) => body,
-                Err(BodyError::TooLarge) => {
-                    return too_large(self.config.max_body_size.unwrap_or_default())
-                }
-                Err(BodyError::Broken) => {
-                    return reply::text(StatusCode::BAD_REQUEST, "Bad Request")
-                }
+                Err(res) => return res,
             };
             let head = Arc::new(request_head(&parts, peer));
             if let Hooked::Answered(res) = self.unhandled(head, body.into()).await {
@@ -130,8 +125,39 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// A request body within `maxBodySize`: 413 as soon as the declared length or the bytes
+    /// read cross it, 400 when the body breaks off (a client that left sees nothing of it).
+    pub(crate) async fn read_request_body(
+        &self,
+        parts: &http::request::Parts,
+        body: Incoming,
+    ) -> Result<Vec<u8>, Reply> {
+        let max = self.config.max_body_size;
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if let (Some(max), Some(len)) = (max, declared) {
+            if len > max as u64 {
+                return Err(too_large(max));
+            }
+        }
+        read_body(body, max).await.map_err(|e| match e {
+            BodyError::TooLarge => too_large(max.unwrap_or_default()),
+            BodyError::Broken => reply::error(
+                StatusCode::BAD_REQUEST,
+                -32000,
+                "Bad Request: the request body could not be read",
+                None,
+            ),
+        })
+    }
+}
+
 /// Reads a request body, refusing more than `max` bytes as soon as they are seen.
-pub(crate) async fn read_body(body: Incoming, max: Option<usize>) -> Result<Vec<u8>, BodyError> {
+async fn read_body(body: Incoming, max: Option<usize>) -> Result<Vec<u8>, BodyError> {
     let mut body = body;
     let mut buf = Vec::new();
     while let Some(frame) = body.frame().await {
@@ -147,7 +173,7 @@ pub(crate) async fn read_body(body: Incoming, max: Option<usize>) -> Result<Vec<
 }
 
 /// 413 with `Connection: close`: the rest of the body is not read.
-pub(crate) fn too_large(max: usize) -> Reply {
+fn too_large(max: usize) -> Reply {
     let message = format!("Payload Too Large: request body exceeds {max} bytes");
     let mut res = reply::error(StatusCode::PAYLOAD_TOO_LARGE, -32600, &message, None);
     res.headers_mut()
@@ -156,7 +182,7 @@ pub(crate) fn too_large(max: usize) -> Reply {
 }
 
 #[derive(Debug)]
-pub(crate) enum BodyError {
+enum BodyError {
     TooLarge,
     /// The client went away or sent a malformed body.
     Broken,

@@ -11,7 +11,7 @@ use crate::config::{EventStoreMode, PRIMING_DELAY};
 use crate::event_store::EventStore;
 use crate::host::{CreateReason, HostEvent, RequestHead, ServerOutcome};
 use crate::jsonrpc::{self, ParseError, Posted, PRIMING_PROTOCOL_VERSION};
-use crate::pipeline::{read_body, request_head, too_large, BodyError};
+use crate::pipeline::request_head;
 use crate::reply::{self, Reply, SESSION_HEADER};
 use crate::server::{Peer, Shared};
 use crate::session::{Answer, OpenError, PostStream, Session, Store, Takeover};
@@ -54,19 +54,9 @@ enum First {
 impl Shared {
     pub(crate) async fn post(self: &Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
         let (parts, body) = req.into_parts();
-        let max = self.config.max_body_size;
-        let declared = header(&parts.headers, "content-length").and_then(|v| v.parse::<u64>().ok());
-        if let (Some(max), Some(len)) = (max, declared) {
-            if len > max as u64 {
-                return too_large(max);
-            }
-        }
-        let body = match read_body(body, max).await {
+        let body = match self.read_request_body(&parts, body).await {
             Ok(body) => body,
-            Err(BodyError::TooLarge) => return too_large(max.unwrap_or_default()),
-            Err(BodyError::Broken) => {
-                return bad_request("Bad Request: the request body could not be read", None)
-            }
+            Err(res) => return res,
         };
         let head = Arc::new(request_head(&parts, peer));
         let auth = if self.config.authenticate {
