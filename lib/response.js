@@ -3,6 +3,7 @@
 // and events Node code and Hono's Node adapter use, with writes streamed to Rust as they
 // happen.
 const { Writable } = require("node:stream");
+const { headerLines } = require("./responseLike");
 
 class HeadersSentError extends Error {
   constructor() {
@@ -88,10 +89,8 @@ class ServerResponseLike extends Writable {
   _sendHead() {
     if (this.headersSent) return;
     this.headersSent = true;
-    const lines = [];
-    for (const [, [name, value]] of this._headers) {
-      for (const v of Array.isArray(value) ? value : [value]) lines.push(name, String(v));
-    }
+    // [name as given, value or values] pairs: the same flattening as a Response-like's headers.
+    const lines = headerLines([...this._headers.values()]);
     if (!this._native.hookHead(this._token, this.statusCode, this.statusMessage ?? null, lines)) this.destroy();
   }
 
