@@ -88,15 +88,11 @@ describe("POST /mcp (§4.1)", () => {
       id: null,
     };
 
-    it("by Content-Length (declared, before the body is sent)", async () => {
-      const s = await start({ maxBodySize: MAX });
+    /** Writes `chunks` on a raw connection; the 413 must come, and the server must hang up. */
+    async function expectTooLargeOnRawConnection(s: Running, chunks: string[]) {
       const conn = await RawConnection.connect(s.port);
       try {
-        // The body is never sent: the declared length alone must answer.
-        await conn.write(
-          `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
-            `Accept: application/json, text/event-stream\r\nContent-Length: ${MAX * 100}\r\n\r\n`,
-        );
+        for (const chunk of chunks) await conn.write(chunk);
         const res = await conn.response();
         expectRpcError(res.status, res.headers, res.body, expected);
         expect(res.headers.connection?.toLowerCase()).toBe("close");
@@ -105,6 +101,15 @@ describe("POST /mcp (§4.1)", () => {
         conn.destroy();
       }
       expect(s.opened).toHaveLength(0);
+    }
+
+    it("by Content-Length (declared, before the body is sent)", async () => {
+      const s = await start({ maxBodySize: MAX });
+      // The body is never sent: the declared length alone must answer.
+      await expectTooLargeOnRawConnection(s, [
+        `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+          `Accept: application/json, text/event-stream\r\nContent-Length: ${MAX * 100}\r\n\r\n`,
+      ]);
     });
 
     it("by Content-Length with the whole body sent (fetch)", async () => {
@@ -118,24 +123,15 @@ describe("POST /mcp (§4.1)", () => {
 
     it("counted while reading a chunked body without Content-Length", async () => {
       const s = await start({ maxBodySize: MAX });
-      const conn = await RawConnection.connect(s.port);
-      try {
-        await conn.write(
-          `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
-            `Accept: application/json, text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n`,
-        );
-        const chunk = "x".repeat(600);
-        await conn.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
-        await conn.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
-        // no terminating chunk: the server must answer once it has counted past the limit
-        const res = await conn.response();
-        expectRpcError(res.status, res.headers, res.body, expected);
-        expect(res.headers.connection?.toLowerCase()).toBe("close");
-        await within(conn.whenClosed, 5000, "the server to close the connection");
-      } finally {
-        conn.destroy();
-      }
-      expect(s.opened).toHaveLength(0);
+      const chunk = "x".repeat(600);
+      const framed = `${chunk.length.toString(16)}\r\n${chunk}\r\n`;
+      // no terminating chunk: the server must answer once it has counted past the limit
+      await expectTooLargeOnRawConnection(s, [
+        `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+          `Accept: application/json, text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n`,
+        framed,
+        framed,
+      ]);
     });
 
     it("counted while reading a chunked body (node:http client)", async () => {
