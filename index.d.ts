@@ -1,3 +1,6 @@
+/// <reference types="node" />
+// Node's types are referenced here, so a consumer's tsconfig needs no `types: ["node"]`
+// (TypeScript 6+ no longer loads every @types package by default).
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** What `createServer` returns: an MCP SDK `Server` or anything with `connect`/`close`. */
@@ -35,6 +38,63 @@ export interface AuthConfig {
   error_uri?: string;
 }
 
+/** A Response-like object (a Fetch `Response`, or any object with these members): written as it is. */
+export interface ResponseLike {
+  status: number;
+  statusText?: string;
+  headers: unknown;
+  text?: () => Promise<string>;
+}
+
+/**
+ * `authenticate` refused the request: 401 with JSON-RPC message `error` (default
+ * `Unauthorized: Authentication failed`) and `wwwAuthenticate`, when given, as the
+ * `WWW-Authenticate` header verbatim (else a challenge built from the `oauth` option).
+ */
+export interface AuthenticationFailed {
+  authenticated: false;
+  error?: string;
+  wwwAuthenticate?: string;
+}
+
+/** The MCP SDK's `AuthInfo`: returned by `authenticate`, request handlers see it as `extra.authInfo`. */
+export interface AuthInfo {
+  token: string;
+  clientId: string;
+  scopes: string[];
+  expiresAt?: number;
+  resource?: URL | string;
+  extra?: Record<string, unknown>;
+}
+
+/** The members an allowing result may not get wrong (`then`: a promise is not a result). */
+interface AllowedShape {
+  authenticated?: true;
+  token?: string;
+  clientId?: string;
+  scopes?: string[];
+  then?: never;
+}
+
+/** Any other object lets the request through (FastMCP's session data, say). */
+export type AuthenticatedObject =
+  | (object & AllowedShape)
+  // Object literals carry properties of their own: the index signature admits them.
+  | (AllowedShape & { [key: string]: unknown });
+
+/**
+ * What `authenticate` may answer: a refusal (also `null`, `undefined` or `false`), an SDK
+ * `AuthInfo`, `true` or any other object (the request goes on), or a Response-like written verbatim.
+ */
+export type AuthenticateResult =
+  | AuthenticationFailed
+  | AuthInfo
+  | ResponseLike
+  | AuthenticatedObject
+  | boolean
+  | null
+  | undefined;
+
 export interface SSEServer {
   close: () => Promise<void>;
 }
@@ -43,7 +103,8 @@ export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
   port: number;
   host?: string;
   createServer: (request: IncomingMessage) => Promise<T> | T;
-  authenticate?: (request: IncomingMessage) => Promise<unknown>;
+  /** Called per request (§ OAuth in the README); throwing a Response-like writes it verbatim. */
+  authenticate?: (request: IncomingMessage) => Promise<AuthenticateResult> | AuthenticateResult;
   apiKey?: string;
   oauth?: AuthConfig;
   cors?: boolean | CorsOptions;
@@ -107,9 +168,4 @@ export declare class InMemoryEventStore {
  * Response-like object, e.g. a 403 with `WWW-Authenticate: Bearer error="insufficient_scope"`,
  * and throws to stop the handler. Works until something was written on that POST's stream.
  */
-export declare function respondWith(response: {
-  status: number;
-  statusText?: string;
-  headers: unknown;
-  text?: () => Promise<string>;
-}): Promise<never>;
+export declare function respondWith(response: ResponseLike): Promise<never>;
