@@ -2,6 +2,14 @@
 // needs scope `admin`. Tokens are HS256 JWTs signed with a key made at start-up; the
 // server prints one token without and one with `admin` to try it.
 //
+// Access is decided per request: `authenticate` runs on every request and its result reaches
+// each handler as `extra.authInfo`, so a tool checks the token that came with THIS call, not
+// the one that opened the session (a reader's token on an admin's session gets the 403).
+//
+// There is no authorization server here: tokens are handed out on stdout, so the protected
+// resource metadata names none (RFC 9728: `authorization_servers` is optional) and
+// `/.well-known/oauth-authorization-server` is not served (404).
+//
 //   node examples/oauth-server/server.mjs        (PORT=8080 by default)
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { startHTTPServer, respondWith } from "../../index.mjs";
@@ -19,27 +27,30 @@ function bearerToken(req) {
   return match?.[1];
 }
 
-function createServer(req) {
-  const claims = verifyToken(key, bearerToken(req)) ?? { sub: "anonymous", scope: "" };
-  const scopes = claims.scope.split(" ").filter(Boolean);
+/** The 403 of RFC 6750 §3.1 for this request: the challenge names the scope it needs. */
+function insufficientScope(requestId, scope) {
+  const description = `The "${scope}" scope is required`;
+  return new Response(JSON.stringify({ error: { code: -32000, message: `Forbidden: ${description}` }, id: requestId, jsonrpc: "2.0" }), {
+    status: 403,
+    headers: {
+      "content-type": "application/json",
+      "www-authenticate": `Bearer realm="MCP Server", error="insufficient_scope", scope=${quote(scope)}, error_description=${quote(
+        description,
+      )}, resource_metadata=${quote(resourceMetadata)}`,
+    },
+  });
+}
+
+function createServer() {
   const server = new McpServer({ name: "oauth-example", version: "1.0.0" });
-  server.registerTool("whoami", { description: "Who the token belongs to" }, async () => ({
-    content: [{ type: "text", text: `${claims.sub} (scopes: ${scopes.join(" ") || "none"})` }],
-  }));
-  server.registerTool("admin_report", { description: "Needs scope admin" }, async () => {
-    if (!scopes.includes("admin")) {
-      // Answers this tool call's HTTP exchange with a 403 and the RFC 6750 challenge.
-      await respondWith(
-        new Response(JSON.stringify({ error: "insufficient_scope" }), {
-          status: 403,
-          headers: {
-            "content-type": "application/json",
-            "www-authenticate": `Bearer realm="MCP Server", error="insufficient_scope", scope="admin", error_description=${quote(
-              'The "admin" scope is required',
-            )}, resource_metadata=${quote(resourceMetadata)}`,
-          },
-        }),
-      );
+  server.registerTool("whoami", { description: "Who the token of this call belongs to" }, async (extra) => {
+    const { clientId, scopes } = extra.authInfo;
+    return { content: [{ type: "text", text: `${clientId} (scopes: ${scopes.join(" ") || "none"})` }] };
+  });
+  server.registerTool("admin_report", { description: "Needs scope admin" }, async (extra) => {
+    if (!extra.authInfo?.scopes.includes("admin")) {
+      // Answers this tool call's HTTP exchange with the 403 and stops here (it throws).
+      await respondWith(insufficientScope(extra.requestId, "admin"));
     }
     return { content: [{ type: "text", text: "all systems nominal" }] };
   });
@@ -52,7 +63,7 @@ const { close } = await startHTTPServer({
   createServer,
   authenticate: async (req) => {
     const claims = verifyToken(key, bearerToken(req));
-    if (claims) return { token: bearerToken(req), clientId: claims.sub, scopes: claims.scope.split(" ") };
+    if (claims) return { token: bearerToken(req), clientId: claims.sub, scopes: claims.scope.split(" ").filter(Boolean) };
     return {
       authenticated: false,
       error: "Unauthorized: a valid bearer token is required",
@@ -62,7 +73,6 @@ const { close } = await startHTTPServer({
   oauth: {
     protectedResource: {
       resource: origin,
-      authorization_servers: [origin],
       scopes_supported: ["openid", "admin"],
     },
   },

@@ -1,0 +1,47 @@
+// Runs examples/oauth-server as a user does (`node examples/oauth-server/server.mjs`) on a free
+// port and reads the tokens it prints.
+import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+
+export interface OAuthExample {
+  port: number;
+  readerToken: string;
+  adminToken: string;
+  stop: () => Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+export async function startOAuthExample(): Promise<OAuthExample> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ["examples/oauth-server/server.mjs"], {
+    cwd: path.join(__dirname, ".."),
+    env: { ...process.env, PORT: String(port) },
+  });
+  let out = "";
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", (d) => {
+      out += d;
+      if (out.includes("ADMIN_TOKEN=")) resolve();
+    });
+    child.stderr!.on("data", (d) => (out += d));
+    child.on("exit", (code) => reject(new Error(`example exited with ${code}: ${out}`)));
+  });
+  return {
+    port,
+    readerToken: /READER_TOKEN=(\S+)/.exec(out)![1],
+    adminToken: /ADMIN_TOKEN=(\S+)/.exec(out)![1],
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill("SIGINT");
+      await new Promise((r) => child.once("exit", r));
+    },
+  };
+}
