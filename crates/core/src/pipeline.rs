@@ -43,6 +43,11 @@ impl Shared {
     }
 
     async fn route(self: &Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
+        // RFC 9112 §3.2: more than one Host is a 400, whatever the request. Two hosts would
+        // also let the rebinding check and the application each read a different one.
+        if req.headers().get_all(header::HOST).iter().nth(1).is_some() {
+            return reply::text(StatusCode::BAD_REQUEST, "Bad Request");
+        }
         if req.method() == Method::OPTIONS {
             return reply::empty(StatusCode::NO_CONTENT);
         }

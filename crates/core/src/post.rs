@@ -129,7 +129,8 @@ impl Shared {
         match header(&parts.headers, SESSION_HEADER) {
             None => self.initialize(post).await,
             Some(id) => {
-                let Some(session) = self.session(id) else {
+                // A legacy /sse session is not reachable here (GET and DELETE refuse it too).
+                let Some(session) = self.session(id).filter(|s| !s.legacy) else {
                     return session_not_found(post.posted.first_request_id());
                 };
                 if post.posted.has_initialize() {
