@@ -95,9 +95,27 @@ export type AuthenticateResult =
   | null
   | undefined;
 
+/**
+ * Publishes to open MCP 2026-07-28 `subscriptions/listen` streams (the SDK v2
+ * `ServerNotifier`); a working no-op while no such stream is served.
+ */
+export interface ServerNotifier {
+  toolsChanged(): void;
+  promptsChanged(): void;
+  resourcesChanged(): void;
+  resourceUpdated(uri: string): void;
+}
+
 export interface SSEServer {
   close: () => Promise<void>;
+  notify: ServerNotifier;
 }
+
+/** Called for a 2026-07-28 `subscriptions/listen` that asks for resource subscriptions; the returned function runs when that stream ends. */
+export type ListenSubscriptionsHandler = (uris: string[]) => Promise<() => void>;
+
+/** The default CORS `Access-Control-Allow-Headers` list (mcp-proxy 6.7). */
+export declare const DEFAULT_ALLOWED_HEADERS: string[];
 
 export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
   port: number;
@@ -125,8 +143,11 @@ export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
   maxBodySize?: number | false;
   /** Idle keep-alive connection timeout, ms (default 300000). */
   keepAliveTimeout?: number;
-  /** Idle session reaping, ms (default 30 minutes). Not in mcp-proxy. */
+  /** A session idle this long is closed, ms (default 30 minutes; mcp-proxy 6.7). */
   sessionIdleTimeout?: number;
+  /** Serve MCP 2026-07-28 requests on `streamEndpoint` beside 2025-era traffic (default true; mcp-proxy 6.7). */
+  modern?: boolean;
+  onListenSubscriptions?: ListenSubscriptionsHandler;
   /** How long createServer + onConnect may take, ms (default 30000). Not in mcp-proxy. */
   callbackTimeout?: number;
   /**

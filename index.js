@@ -2,5 +2,6 @@
 const { startHTTPServer } = require("./lib/startHTTPServer");
 const { InMemoryEventStore } = require("./lib/eventStore");
 const { respondWith } = require("./lib/exchange");
+const { DEFAULT_ALLOWED_HEADERS } = require("./lib/options");
 
-module.exports = { startHTTPServer, InMemoryEventStore, respondWith };
+module.exports = { startHTTPServer, InMemoryEventStore, respondWith, DEFAULT_ALLOWED_HEADERS };

@@ -1,4 +1,4 @@
 import cjs from "./index.js";
 
-export const { startHTTPServer, InMemoryEventStore, respondWith } = cjs;
+export const { startHTTPServer, InMemoryEventStore, respondWith, DEFAULT_ALLOWED_HEADERS } = cjs;
 export default cjs;

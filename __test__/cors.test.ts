@@ -1,6 +1,7 @@
 // CONTRACT §7 (CORS) and §2 (DNS-rebinding protection), over real HTTP.
 import { afterEach, describe, expect, it } from "vitest";
 import http from "node:http";
+import { DEFAULT_ALLOWED_HEADERS } from "../index.js";
 import { INITIALIZE, MCP_HEADERS, serve, type Running, type StartOptions } from "./helpers.js";
 
 let running: Running | undefined;
@@ -25,13 +26,16 @@ function request(port: number, method: string, path: string, headers: Record<str
 describe("CORS", () => {
   const origin = "http://app.example";
 
-  it("defaults: allow any origin, DELETE in methods, expose the challenge", async () => {
+  it("defaults: allow any origin, DELETE in methods, expose the challenge, Vary: Origin, no credentials with *", async () => {
     // Bound to :: so the DNS-rebinding check (loopback binds only) lets a foreign origin in.
     running = await serve({ host: "::" });
     const res = await request(running.port, "POST", "/mcp", { ...MCP_HEADERS, origin }, JSON.stringify(INITIALIZE));
     expect(res.status).toBe(200);
     expect(res.headers["access-control-allow-origin"]).toBe("*");
-    expect(res.headers["access-control-allow-credentials"]).toBe("true");
+    // Browsers reject credentials with `*` (Fetch §3.2.5); mcp-proxy 6.7 omits it.
+    expect(res.headers["access-control-allow-credentials"]).toBeUndefined();
+    expect(res.headers.vary).toBe("Origin");
+    expect(res.headers["access-control-allow-headers"]).toBe(DEFAULT_ALLOWED_HEADERS.join(", "));
     expect(res.headers["access-control-expose-headers"]).toBe("Mcp-Session-Id, WWW-Authenticate");
     const none = await request(running.port, "GET", "/ping", {});
     expect(none.headers["access-control-allow-origin"]).toBeUndefined();
@@ -48,8 +52,24 @@ describe("CORS", () => {
     expect(res.body).toBe("");
     expect(res.headers["access-control-allow-methods"]).toBe("GET, POST, DELETE, OPTIONS");
     expect(res.headers["access-control-allow-headers"]).toBe(
-      "Content-Type, Authorization, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-Id",
+      "Content-Type, Authorization, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-Id, Mcp-Method, Mcp-Name",
     );
+  });
+
+  it("DEFAULT_ALLOWED_HEADERS is mcp-proxy 6.7's list, from CommonJS and ESM alike", async () => {
+    expect(DEFAULT_ALLOWED_HEADERS).toEqual([
+      "Content-Type", "Authorization", "Accept", "Mcp-Session-Id", "Mcp-Protocol-Version", "Last-Event-Id", "Mcp-Method", "Mcp-Name",
+    ]);
+    const esm = await import("../index.mjs");
+    expect(esm.DEFAULT_ALLOWED_HEADERS).toBe(DEFAULT_ALLOWED_HEADERS);
+  });
+
+  it("an echoed origin carries Allow-Credentials and Vary: Origin", async () => {
+    running = await serve({ cors: { origin: [origin] } });
+    const res = await request(running.port, "OPTIONS", "/mcp", { origin });
+    expect(res.headers["access-control-allow-origin"]).toBe(origin);
+    expect(res.headers["access-control-allow-credentials"]).toBe("true");
+    expect(res.headers.vary).toBe("Origin");
   });
 
   const forms: [string, StartOptions["cors"], string, string | undefined][] = [
@@ -112,6 +132,24 @@ describe("DNS-rebinding protection", () => {
     const res = await request(running.port, "POST", "/mcp", { ...MCP_HEADERS, origin: "http://evil.example.com" }, JSON.stringify(INITIALIZE));
     expect(res.status).toBe(403);
     expect(JSON.parse(res.body).error.message).toBe("Forbidden: Origin header is not allowed");
+  });
+
+  const named: [string, StartOptions["cors"]][] = [
+    ["a string", { origin: "https://app.example" }],
+    ["an array member", { origin: ["https://other.example", "https://app.example"] }],
+    ["a function's yes", { origin: (o: string) => o === "https://app.example" }],
+  ];
+  it.each(named)("an origin named in cors as %s passes the Origin check of a loopback server", async (_name, cors) => {
+    running = await serve({ cors });
+    const app = { ...MCP_HEADERS, origin: "https://app.example" };
+    const res = await request(running.port, "POST", "/mcp", app, JSON.stringify(INITIALIZE));
+    expect(res.status).toBe(200);
+    expect(res.headers["access-control-allow-origin"]).toBe("https://app.example");
+    // Other origins are still refused, and the Host is still checked.
+    const other = await request(running.port, "POST", "/mcp", { ...MCP_HEADERS, origin: "https://evil.example" }, JSON.stringify(INITIALIZE));
+    expect(other.status).toBe(403);
+    const foreignHost = await request(running.port, "POST", "/mcp", { ...app, host: "evil.example" }, JSON.stringify(INITIALIZE));
+    expect(foreignHost.status).toBe(403);
   });
 
   it("a server bound to :: checks nothing unless configured; allowedHosts then apply", async () => {

@@ -13,18 +13,34 @@ const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 300_000;
 const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 30 * 60_000;
 const DEFAULT_CALLBACK_TIMEOUT_MS = 30_000;
 
+/**
+ * The default CORS `Access-Control-Allow-Headers`, as mcp-proxy 6.7 exports it (CONTRACT §7).
+ * A plain array as there: it is read at each start.
+ */
+const DEFAULT_ALLOWED_HEADERS = [
+  "Content-Type",
+  "Authorization",
+  "Accept",
+  "Mcp-Session-Id",
+  "Mcp-Protocol-Version",
+  "Last-Event-Id",
+  "Mcp-Method",
+  "Mcp-Name",
+];
+
 function joinList(value) {
   return Array.isArray(value) ? value.join(", ") : value;
 }
 
 function corsOptions(cors) {
   if (cors === false) return { enabled: false };
-  if (cors === true || cors === undefined || cors === null) return { enabled: true };
+  const defaults = { enabled: true, allowedHeaders: DEFAULT_ALLOWED_HEADERS.join(", ") };
+  if (cors === true || cors === undefined || cors === null) return defaults;
   const native = {
-    enabled: true,
+    ...defaults,
     credentials: cors.credentials,
     methods: joinList(cors.methods),
-    allowedHeaders: joinList(cors.allowedHeaders),
+    allowedHeaders: joinList(cors.allowedHeaders) ?? defaults.allowedHeaders,
     exposedHeaders: joinList(cors.exposedHeaders),
     maxAge: cors.maxAge,
   };
@@ -86,4 +102,4 @@ function nativeOptions(options) {
   };
 }
 
-module.exports = { nativeOptions, externalEventStore };
+module.exports = { nativeOptions, externalEventStore, DEFAULT_ALLOWED_HEADERS };

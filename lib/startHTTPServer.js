@@ -8,6 +8,7 @@ const { NativeTransport } = require("./transport");
 const { isResponseLike, respondOutcome } = require("./responseLike");
 const { currentExchange } = require("./exchange");
 const { ServerResponseLike } = require("./response");
+const { createNotifier } = require("./notify");
 
 /** `extra.requestInfo` whose `headers` are folded from Rust's text only when read. */
 function lazyRequestInfo(headersText) {
@@ -272,6 +273,7 @@ async function startHTTPServer(options) {
   let closing;
   return {
     port: server.port,
+    notify: createNotifier(),
     close() {
       closing ??= server.close();
       return closing;

@@ -3,8 +3,8 @@
 use http::{HeaderMap, HeaderValue};
 
 pub const DEFAULT_METHODS: &str = "GET, POST, DELETE, OPTIONS";
-pub const DEFAULT_ALLOWED_HEADERS: &str =
-    "Content-Type, Authorization, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-Id";
+/// mcp-proxy 6.7's `DEFAULT_ALLOWED_HEADERS`; the last two are MCP 2026-07-28 request headers.
+pub const DEFAULT_ALLOWED_HEADERS: &str = "Content-Type, Authorization, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-Id, Mcp-Method, Mcp-Name";
 pub const DEFAULT_EXPOSED_HEADERS: &str = "Mcp-Session-Id, WWW-Authenticate";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +72,22 @@ impl CorsConfig {
         self.origin == AllowOrigin::Callback
     }
 
+    /// Whether the option names this request origin explicitly: the exact string (not `*`),
+    /// a member of the list, or one the host's function approved (`verdict`). Such an origin
+    /// is trusted by the DNS-rebinding check too: configuring a browser app's origin must
+    /// be enough to serve it (CONTRACT §7).
+    pub fn names_origin(&self, origin: Option<&HeaderValue>, verdict: bool) -> bool {
+        let Some(origin) = self.origin_of(origin) else {
+            return false;
+        };
+        match &self.origin {
+            AllowOrigin::Any => false,
+            AllowOrigin::Exact(value) => value.eq_ignore_ascii_case(origin),
+            AllowOrigin::List(list) => list.iter().any(|o| o.eq_ignore_ascii_case(origin)),
+            AllowOrigin::Callback => verdict,
+        }
+    }
+
     /// Adds the CORS headers for a request with this `Origin` header value. `verdict` is
     /// the host's answer when `origin` is a function. Headers the response already has
     /// (a Response-like set them) are kept.
@@ -85,6 +101,9 @@ impl CorsConfig {
             AllowOrigin::List(list) => list.iter().any(|o| o == origin).then_some(origin),
             AllowOrigin::Callback => verdict.then_some(origin),
         };
+        // The answer depends on the request's Origin: caches must key on it (mcp-proxy 6.7
+        // sends it on every CORS response, the default `*` included).
+        vary_on_origin(headers);
         let mut put = |name: &'static str, value: &str| {
             if headers.contains_key(name) {
                 return;
@@ -96,7 +115,8 @@ impl CorsConfig {
         if let Some(allow) = allow {
             put("access-control-allow-origin", allow);
         }
-        if self.credentials {
+        // Browsers refuse credentials with `*` anyway (Fetch §3.2.5); mcp-proxy 6.7 omits it.
+        if self.credentials && allow != Some("*") {
             put("access-control-allow-credentials", "true");
         }
         put("access-control-allow-methods", &self.methods);
@@ -105,6 +125,19 @@ impl CorsConfig {
         if let Some(age) = self.max_age {
             put("access-control-max-age", &age.to_string());
         }
+    }
+}
+
+/// Adds `Origin` to `Vary`, keeping what a Response-like already put there.
+fn vary_on_origin(headers: &mut HeaderMap) {
+    let varies = headers.get_all(http::header::VARY).iter().any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|n| n.trim() == "*" || n.trim().eq_ignore_ascii_case("origin"))
+        })
+    });
+    if !varies {
+        headers.append(http::header::VARY, HeaderValue::from_static("Origin"));
     }
 }
 
@@ -134,7 +167,76 @@ mod tests {
             h["access-control-expose-headers"],
             "Mcp-Session-Id, WWW-Authenticate"
         );
+        assert!(
+            h.get("access-control-allow-credentials").is_none(),
+            "never with *"
+        );
+        assert_eq!(h["vary"], "Origin");
+        assert_eq!(h["access-control-allow-headers"], DEFAULT_ALLOWED_HEADERS);
+        assert!(DEFAULT_ALLOWED_HEADERS.ends_with("Mcp-Method, Mcp-Name"));
+    }
+
+    #[test]
+    fn an_echoed_origin_carries_credentials() {
+        let config = CorsConfig {
+            origin: AllowOrigin::List(vec!["http://a.example".into()]),
+            ..Default::default()
+        };
+        let h = run(&config, "http://a.example");
         assert_eq!(h["access-control-allow-credentials"], "true");
+        assert_eq!(h["vary"], "Origin");
+    }
+
+    #[test]
+    fn vary_keeps_what_a_response_set() {
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::VARY, HeaderValue::from_static("Accept"));
+        CorsConfig::default().apply(
+            Some(&HeaderValue::from_static("http://a.example")),
+            false,
+            &mut headers,
+        );
+        let vary: Vec<_> = headers.get_all("vary").iter().collect();
+        assert_eq!(vary, vec!["Accept", "Origin"]);
+        let mut already = HeaderMap::new();
+        already.insert(
+            http::header::VARY,
+            HeaderValue::from_static("origin, Accept"),
+        );
+        CorsConfig::default().apply(
+            Some(&HeaderValue::from_static("http://a.example")),
+            false,
+            &mut already,
+        );
+        assert_eq!(already.get_all("vary").iter().count(), 1);
+    }
+
+    #[test]
+    fn names_origin_only_when_configured_explicitly() {
+        let origin = HeaderValue::from_static("https://app.example");
+        assert!(!CorsConfig::default().names_origin(Some(&origin), true));
+        let exact = CorsConfig {
+            origin: AllowOrigin::Exact("https://app.example".into()),
+            ..Default::default()
+        };
+        assert!(exact.names_origin(Some(&origin), false));
+        assert!(!exact.names_origin(Some(&HeaderValue::from_static("https://b.example")), false));
+        let list = CorsConfig {
+            origin: AllowOrigin::List(vec!["https://app.example".into()]),
+            ..Default::default()
+        };
+        assert!(list.names_origin(Some(&origin), false));
+        let callback = CorsConfig {
+            origin: AllowOrigin::Callback,
+            ..Default::default()
+        };
+        assert!(callback.names_origin(Some(&origin), true));
+        assert!(!callback.names_origin(Some(&origin), false));
+        let off = CorsConfig {
+            enabled: false,
+            ..exact
+        };
+        assert!(!off.names_origin(Some(&origin), false));
     }
 
     #[test]

@@ -17,7 +17,8 @@ impl Shared {
     pub(crate) async fn handle(self: Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
         let origin = req.headers().get(header::ORIGIN).cloned();
         let verdict = self.origin_verdict(origin.as_ref()).await;
-        let mut res = self.route(req, peer).await;
+        let trusted_origin = self.config.cors.names_origin(origin.as_ref(), verdict);
+        let mut res = self.route(req, peer, trusted_origin).await;
         self.config
             .cors
             .apply(origin.as_ref(), verdict, res.headers_mut());
@@ -42,7 +43,12 @@ impl Shared {
             .unwrap_or(false)
     }
 
-    async fn route(self: &Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
+    async fn route(
+        self: &Arc<Self>,
+        req: Request<Incoming>,
+        peer: Peer,
+        trusted_origin: bool,
+    ) -> Reply {
         // RFC 9112 §3.2: more than one Host is a 400, whatever the request. Two hosts would
         // also let the rebinding check and the application each read a different one.
         if req.headers().get_all(header::HOST).iter().nth(1).is_some() {
@@ -62,7 +68,7 @@ impl Shared {
         {
             return reply::text(StatusCode::BAD_REQUEST, "Bad Request");
         }
-        if let Err(refusal) = self.config.rebinding.check(req.headers()) {
+        if let Err(refusal) = self.config.rebinding.check(req.headers(), trusted_origin) {
             let message = match refusal {
                 Refusal::Host => "Forbidden: Host header is not allowed",
                 Refusal::Origin => "Forbidden: Origin header is not allowed",

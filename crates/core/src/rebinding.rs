@@ -56,7 +56,9 @@ impl RebindingPolicy {
         })
     }
 
-    pub fn check(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+    /// `trusted_origin`: the request's `Origin` is one the `cors` option names explicitly
+    /// (CONTRACT §7), which passes the `Origin` check; `Host` is still checked.
+    pub fn check(&self, headers: &HeaderMap, trusted_origin: bool) -> Result<(), Refusal> {
         if self.allowed_hosts.is_some() {
             let host = headers
                 .get(http::header::HOST)
@@ -68,6 +70,9 @@ impl RebindingPolicy {
         let Some(origin) = headers.get(http::header::ORIGIN) else {
             return Ok(());
         };
+        if trusted_origin {
+            return Ok(());
+        }
         let origin = origin.to_str().map_err(|_| Refusal::Origin)?;
         match &self.allowed_origins {
             Some(allowed) => allowed
@@ -117,32 +122,35 @@ mod tests {
     fn loopback_bind_allows_loopback_names_on_any_port() {
         let p = RebindingPolicy::for_bind("localhost");
         for host in ["localhost:8080", "127.0.0.1:1", "[::1]:9", "LOCALHOST"] {
-            assert_eq!(p.check(&headers(host, None)), Ok(()), "{host}");
+            assert_eq!(p.check(&headers(host, None), false), Ok(()), "{host}");
         }
         assert_eq!(
-            p.check(&headers("evil.example.com", None)),
+            p.check(&headers("evil.example.com", None), false),
             Err(Refusal::Host)
         );
         assert_eq!(
-            p.check(&headers("localhost.evil.com:80", None)),
+            p.check(&headers("localhost.evil.com:80", None), false),
             Err(Refusal::Host)
         );
-        assert_eq!(p.check(&HeaderMap::new()), Err(Refusal::Host));
+        assert_eq!(p.check(&HeaderMap::new(), false), Err(Refusal::Host));
     }
 
     #[test]
     fn origin_must_be_local_too() {
         let p = RebindingPolicy::for_bind("127.0.0.1");
         assert_eq!(
-            p.check(&headers("localhost:1", Some("http://localhost:3000"))),
+            p.check(
+                &headers("localhost:1", Some("http://localhost:3000")),
+                false
+            ),
             Ok(())
         );
         assert_eq!(
-            p.check(&headers("localhost:1", Some("http://evil.example"))),
+            p.check(&headers("localhost:1", Some("http://evil.example")), false),
             Err(Refusal::Origin)
         );
         assert_eq!(
-            p.check(&headers("localhost:1", Some("null"))),
+            p.check(&headers("localhost:1", Some("null")), false),
             Err(Refusal::Origin)
         );
     }
@@ -150,7 +158,7 @@ mod tests {
     #[test]
     fn wildcard_binds_check_nothing_unless_configured() {
         assert_eq!(
-            RebindingPolicy::for_bind("::").check(&headers("anything", Some("http://x"))),
+            RebindingPolicy::for_bind("::").check(&headers("anything", Some("http://x")), false),
             Ok(())
         );
         assert!(
@@ -161,23 +169,38 @@ mod tests {
             allowed_origins: Some(vec!["https://app.example.com".into()]),
         };
         assert_eq!(
-            configured.check(&headers("mcp.example.com:443", None)),
+            configured.check(&headers("mcp.example.com:443", None), false),
             Ok(())
         );
         assert_eq!(
-            configured.check(&headers("other.example.com", None)),
+            configured.check(&headers("other.example.com", None), false),
             Err(Refusal::Host)
         );
         assert_eq!(
-            configured.check(&headers("mcp.example.com", Some("https://app.example.com"))),
+            configured.check(
+                &headers("mcp.example.com", Some("https://app.example.com")),
+                false
+            ),
             Ok(())
         );
         assert_eq!(
-            configured.check(&headers(
-                "mcp.example.com",
-                Some("https://evil.example.com")
-            )),
+            configured.check(
+                &headers("mcp.example.com", Some("https://evil.example.com")),
+                false
+            ),
             Err(Refusal::Origin)
+        );
+    }
+
+    #[test]
+    fn a_trusted_origin_passes_but_the_host_is_still_checked() {
+        let p = RebindingPolicy::for_bind("127.0.0.1");
+        let from_app = headers("localhost:1", Some("https://app.example"));
+        assert_eq!(p.check(&from_app, false), Err(Refusal::Origin));
+        assert_eq!(p.check(&from_app, true), Ok(()));
+        assert_eq!(
+            p.check(&headers("evil.example", Some("https://app.example")), true),
+            Err(Refusal::Host)
         );
     }
 
@@ -187,9 +210,9 @@ mod tests {
             allowed_hosts: Some(vec!["localhost:8080".into()]),
             allowed_origins: None,
         };
-        assert_eq!(p.check(&headers("localhost:8080", None)), Ok(()));
+        assert_eq!(p.check(&headers("localhost:8080", None), false), Ok(()));
         assert_eq!(
-            p.check(&headers("localhost:9090", None)),
+            p.check(&headers("localhost:9090", None), false),
             Err(Refusal::Host)
         );
     }
