@@ -87,6 +87,10 @@ describe("authenticate results (CONTRACT §5.1)", () => {
         for (const [method, init] of requests) {
           const res = await fetch(running.url, init);
           expect(res.status, method).toBe(status);
+          // Every 401 carries a challenge, saying why (CONTRACT §5.3, RFC 7235 §3.1, RFC 6750 §3.1).
+          expect(res.headers.get("www-authenticate"), method).toBe(
+            `Bearer error="invalid_token", error_description="${message}"`,
+          );
           const body = await res.json();
           expect(body, method).toEqual({ error: { code: -32000, message }, id: method === "POST" ? 3 : null, jsonrpc: "2.0" });
         }
@@ -382,21 +386,50 @@ describe("the oauth option, apiKey and protected resource metadata (CONTRACT §5
       resource_documentation: "",
     },
   };
-  const built =
-    'Bearer realm="MCP Server", resource_metadata="http://localhost:8080/.well-known/oauth-protected-resource", scope="openid"';
+  const builtFor = (description: string) =>
+    `Bearer realm="MCP Server", resource_metadata="http://localhost:8080/.well-known/oauth-protected-resource", error="invalid_token", error_description="${description}", scope="openid"`;
+  const built = builtFor("Unauthorized: Authentication failed");
 
-  it("builds the 401 challenge from oauth when the callback gives none", async () => {
+  it("builds the 401 challenge from oauth when the callback gives none: invalid_token and why", async () => {
     running = await serve({ oauth, authenticate: async () => ({ authenticated: false }) });
     const res = await fetch(running.url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toBe(built);
   });
 
-  it("sends no challenge without oauth and without a callback header", async () => {
+  it("a thrown error's message is the error_description; a configured oauth.error does not replace invalid_token", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    running = await serve({
+      oauth: { ...oauth, error: "configured_error", error_description: "configured description" },
+      authenticate: async () => {
+        throw new Error('Token "expired"');
+      },
+    });
+    const res = await fetch(running.url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toBe(builtFor('Token \\"expired\\"'));
+  });
+
+  it("without oauth a 401 still carries a challenge: Bearer, invalid_token, why", async () => {
     running = await serve({ authenticate: async () => false });
     const res = await fetch(running.url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
     expect(res.status).toBe(401);
-    expect(res.headers.get("www-authenticate")).toBeNull();
+    expect(res.headers.get("www-authenticate")).toBe('Bearer error="invalid_token", error_description="Unauthorized: Authentication failed"');
+  });
+
+  it("resource_metadata inserts the well-known segment before the resource's path (RFC 9728 §3.1)", async () => {
+    running = await serve({
+      oauth: { protectedResource: { resource: "https://mcp.example.com/api/mcp" } },
+      authenticate: async () => false,
+    });
+    const res = await fetch(running.url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
+    expect(res.headers.get("www-authenticate")).toBe(
+      'Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/api/mcp", error="invalid_token", error_description="Unauthorized: Authentication failed"',
+    );
+    // ... and that URL's path is the one this server answers.
+    const metadata = await fetch(`http://127.0.0.1:${running.port}/.well-known/oauth-protected-resource/api/mcp`);
+    expect(metadata.status).toBe(200);
+    expect((await metadata.json()).resource).toBe("https://mcp.example.com/api/mcp");
   });
 
   it("createServer errors about authentication are 401 with the oauth challenge; others 500", async () => {
@@ -405,7 +438,7 @@ describe("the oauth option, apiKey and protected resource metadata (CONTRACT §5
     running = await serve({ oauth, createServer: async () => { throw new Error(message); } });
     const auth = await fetch(running.url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
     expect(auth.status).toBe(401);
-    expect(auth.headers.get("www-authenticate")).toBe(built);
+    expect(auth.headers.get("www-authenticate")).toBe(builtFor("Invalid JWT: expired"));
     expect((await auth.json()).error).toEqual({ code: -32000, message: "Invalid JWT: expired" });
     message = "database down";
     const other = await fetch(running.url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
@@ -422,7 +455,7 @@ describe("the oauth option, apiKey and protected resource metadata (CONTRACT §5
       expect(await res.text()).toBe(
         '{"error":{"code":401,"message":"Unauthorized: Invalid or missing API key"},"id":null,"jsonrpc":"2.0"}',
       );
-      expect(res.headers.get("www-authenticate")).toBe(built);
+      expect(res.headers.get("www-authenticate")).toBe(builtFor("Unauthorized: Invalid or missing API key"));
     }
     const ok = await fetch(running.url, { method: "POST", headers: { ...MCP_HEADERS, "x-api-key": "s3cret" }, body: JSON.stringify(INITIALIZE) });
     expect(ok.status).toBe(200);
@@ -430,6 +463,15 @@ describe("the oauth option, apiKey and protected resource metadata (CONTRACT §5
     expect((await fetch(`http://127.0.0.1:${running.port}/ping`)).status).toBe(200);
     expect((await fetch(running.url, { method: "OPTIONS" })).status).toBe(204);
     expect((await fetch(`http://127.0.0.1:${running.port}/unknown`)).status).toBe(401);
+  });
+
+  it("apiKey without oauth: the 401 still carries a challenge (as mcp-proxy 6.7)", async () => {
+    running = await serve({ apiKey: "s3cret" });
+    const res = await fetch(running.url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toBe(
+      'Bearer error="invalid_token", error_description="Unauthorized: Invalid or missing API key"',
+    );
   });
 
   it.each(["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"])(

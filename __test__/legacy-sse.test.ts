@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { serve, until, type Running } from "./helpers.js";
 import { readSse } from "./sse.js";
 
@@ -77,6 +78,57 @@ describe("legacy HTTP+SSE", () => {
     const id = endpoint.data.split("=")[1];
     const mcp = await fetch(running.url, { method: "DELETE", headers: { "mcp-session-id": id } });
     expect(mcp.status).toBe(404);
+    abort.abort();
+  });
+
+  it("POST /messages is authorized by its session id: credentials on GET /sse only (FastMCP's clients), authenticate asked once", async () => {
+    const asked: string[] = [];
+    let seenAuth: unknown;
+    running = await serve({
+      authenticate: async (req) => {
+        asked.push(`${req.method} ${req.url?.split("?")[0]}`);
+        return req.headers.authorization === "Bearer good" ? { token: "good", clientId: "c1", scopes: ["read"] } : undefined;
+      },
+      createServer: async () => {
+        const server = new McpServer({ name: "t", version: "1" });
+        server.registerTool("whoami", { inputSchema: {} }, async (_args, extra) => {
+          seenAuth = extra.authInfo;
+          return { content: [{ type: "text", text: "ok" }] };
+        });
+        return server.server;
+      },
+    });
+    // Credentials only on the EventSource's GET, none on the posts.
+    const transport = new SSEClientTransport(sseUrl(running), {
+      eventSourceInit: {
+        fetch: (url, init) => fetch(url, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), authorization: "Bearer good" } }),
+      },
+    });
+    const client = new Client({ name: "legacy", version: "1" });
+    await client.connect(transport);
+    const result = await client.callTool({ name: "whoami", arguments: {} });
+    expect(result.content).toEqual([{ type: "text", text: "ok" }]);
+    // The tool sees the stream's authentication as its own.
+    expect(seenAuth).toEqual({ token: "good", clientId: "c1", scopes: ["read"] });
+    expect(asked).toEqual(["GET /sse"]);
+    await client.close();
+    // The stream itself still needs credentials.
+    const refused = await fetch(sseUrl(running));
+    expect(refused.status).toBe(401);
+  });
+
+  it("apiKey applies to POST /messages too (CONTRACT §2, as mcp-proxy 6.7)", async () => {
+    running = await serve({ apiKey: "k" });
+    const abort = new AbortController();
+    const res = await fetch(sseUrl(running), { headers: { "x-api-key": "k" }, signal: abort.signal });
+    const endpoint = (await readSse(res.body!).next()).value!;
+    const ping = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" });
+    const post = (headers: Record<string, string>) =>
+      fetch(`http://127.0.0.1:${running!.port}${endpoint.data}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: ping });
+    const without = await post({});
+    expect(without.status).toBe(401);
+    expect(await without.text()).toBe('{"error":{"code":401,"message":"Unauthorized: Invalid or missing API key"},"id":null,"jsonrpc":"2.0"}');
+    expect((await post({ "x-api-key": "k" })).status).toBe(202);
     abort.abort();
   });
 

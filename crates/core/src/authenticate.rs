@@ -5,7 +5,7 @@ use http::{HeaderValue, StatusCode};
 use std::sync::Arc;
 
 use crate::auth::api_key::{api_key_from_headers, api_key_matches, API_KEY_UNAUTHORIZED_MESSAGE};
-use crate::auth::challenge::{Challenge, ChallengeError, InsufficientScope};
+use crate::auth::challenge::{Challenge, InsufficientScope};
 use crate::host::{AuthOutcome, HostEvent, RequestHead};
 use crate::reply::{self, Reply};
 use crate::server::Shared;
@@ -68,7 +68,8 @@ impl Shared {
     }
 
     /// 401 with a JSON-RPC body; the challenge is the callback's verbatim, else built from
-    /// `oauth`, else absent.
+    /// `oauth` (when configured) with `error="invalid_token"` and `message` as its
+    /// description: every 401 carries one (CONTRACT §5.3, RFC 7235 §3.1).
     pub(crate) fn unauthorized(
         &self,
         message: &str,
@@ -76,12 +77,12 @@ impl Shared {
         id: Option<&str>,
     ) -> Reply {
         let mut res = reply::error(StatusCode::UNAUTHORIZED, -32000, message, id);
-        let challenge = match www_authenticate {
-            Some(verbatim) => HeaderValue::from_str(&verbatim).ok(),
-            None => self
-                .challenge()
-                .and_then(|c| HeaderValue::from_str(&c).ok()),
-        };
+        let challenge = www_authenticate
+            .and_then(|verbatim| HeaderValue::from_str(&verbatim).ok())
+            .or_else(|| {
+                let built = Challenge::refused(self.config.oauth.as_ref(), message);
+                HeaderValue::from_str(&built.to_header_value_lenient()).ok()
+            });
         if let Some(challenge) = challenge {
             res.headers_mut()
                 .insert(http::header::WWW_AUTHENTICATE, challenge);
@@ -101,26 +102,10 @@ impl Shared {
 }
 
 impl Shared {
-    /// The 401 challenge built from `oauth`; none without it. The config was validated at
-    /// start, so it always renders.
-    fn challenge(&self) -> Option<String> {
-        let oauth = self.config.oauth.as_ref()?;
-        Challenge::unauthorized(oauth).to_header_value().ok()
-    }
-
     /// The 403 challenge. Handler data with a CR/LF cannot be written: that parameter is
     /// left out, the rest still goes.
     fn scope_challenge(&self, needed: &InsufficientScope) -> String {
-        let mut challenge = Challenge::insufficient_scope(self.config.oauth.as_ref(), needed);
-        loop {
-            match challenge.to_header_value() {
-                Ok(header) => return header,
-                Err(
-                    ChallengeError::ControlCharacter { param }
-                    | ChallengeError::InvalidName { param },
-                ) => challenge.remove(&param),
-            }
-        }
+        Challenge::insufficient_scope(self.config.oauth.as_ref(), needed).to_header_value_lenient()
     }
 
     /// `apiKey` (CONTRACT §5.4): `X-API-Key` must match.
@@ -137,10 +122,9 @@ impl Shared {
             API_KEY_UNAUTHORIZED_MESSAGE,
             None,
         );
-        if let Some(challenge) = self
-            .challenge()
-            .and_then(|c| HeaderValue::from_str(&c).ok())
-        {
+        let challenge =
+            Challenge::api_key_refused(self.config.oauth.as_ref(), API_KEY_UNAUTHORIZED_MESSAGE);
+        if let Ok(challenge) = HeaderValue::from_str(&challenge.to_header_value_lenient()) {
             res.headers_mut()
                 .insert(http::header::WWW_AUTHENTICATE, challenge);
         }

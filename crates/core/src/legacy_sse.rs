@@ -41,11 +41,12 @@ impl Shared {
     /// `GET /sse`.
     pub(crate) async fn open_legacy(self: &Arc<Self>, parts: Parts, peer: Peer) -> Reply {
         let head = Arc::new(request_head(&parts, peer));
-        if let Err(res) = self.authenticate(&head, None).await {
-            return res;
-        }
+        let auth = match self.authenticate(&head, None).await {
+            Ok(auth) => auth,
+            Err(res) => return res,
+        };
         let id = uuid::Uuid::new_v4().to_string();
-        let session = Arc::new(Session::legacy(Arc::from(id.as_str())));
+        let session = Arc::new(Session::legacy(Arc::from(id.as_str()), auth));
         if let Err(res) = self
             .create_server(&session, CreateReason::Legacy, &head, None)
             .await
@@ -82,10 +83,9 @@ impl Shared {
             Err(res) => return res,
         };
         let head = Arc::new(request_head(&parts, peer));
-        let auth = match self.authenticate(&head, None).await {
-            Ok(auth) => auth,
-            Err(res) => return res,
-        };
+        // Authorized by the session id, the unguessable capability the authenticated
+        // `GET /sse` handed out: legacy clients (FastMCP's among them) send credentials on
+        // the stream only, so `authenticate` is not asked again (CONTRACT §5.1).
         let Some(id) = session_param(&parts) else {
             return reply::error(
                 StatusCode::BAD_REQUEST,
@@ -110,7 +110,7 @@ impl Shared {
             session: session.key.clone(),
             body: String::from_utf8(body).unwrap_or_default(),
             request: head,
-            auth,
+            auth: session.auth.clone(),
         });
         reply::text(StatusCode::ACCEPTED, "Accepted")
     }

@@ -127,6 +127,9 @@ pub struct Session {
     pub protocol_version: Option<String>,
     /// A legacy HTTP+SSE session: everything goes on its one SSE stream.
     pub legacy: bool,
+    /// What `authenticate` returned for the request that opened the session (JSON text):
+    /// legacy posts are authorized by the session id and carry it as theirs.
+    pub auth: Option<Arc<str>>,
     state: Mutex<State>,
 }
 
@@ -212,6 +215,7 @@ impl Session {
             id,
             protocol_version,
             legacy: false,
+            auth: None,
             state: Mutex::new(State {
                 streams: HashMap::new(),
                 requests: HashMap::new(),
@@ -224,10 +228,12 @@ impl Session {
         }
     }
 
-    /// A legacy HTTP+SSE session, whose messages all go on the standalone stream.
-    pub fn legacy(key: Arc<str>) -> Self {
+    /// A legacy HTTP+SSE session, whose messages all go on the standalone stream; `auth`
+    /// is what `authenticate` said on `GET /sse`.
+    pub fn legacy(key: Arc<str>, auth: Option<Arc<str>>) -> Self {
         Session {
             legacy: true,
+            auth,
             ..Session::new(key.clone(), Some(key.to_string()), None, None)
         }
     }

@@ -26,6 +26,9 @@ use super::protected_resource::resource_metadata_url;
 /// The only scheme this module builds.
 pub const BEARER: &str = "Bearer";
 
+/// RFC 6750 §3.1: the access token is missing, expired, revoked or otherwise invalid.
+pub const INVALID_TOKEN: &str = "invalid_token";
+
 /// The `oauth` option, as the JS bridge passes it (JSON text of mcp-proxy's `oauth` object).
 /// Unknown members are ignored; `null` is the same as absent.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -223,6 +226,68 @@ impl Challenge {
             .param_if("error_description", config.error_description.as_deref())
             .param_if("error_uri", config.error_uri.as_deref())
             .param_if("scope", config.scope.as_deref())
+    }
+
+    /// The 401 for a refused request (CONTRACT §5.3, mcp-proxy 6.7): `error="invalid_token"`
+    /// and `error_description` = `message` (why the request was refused) take precedence
+    /// over the configured `error` and `error_description`; the rest comes from `config`.
+    /// Without `oauth` it is `Bearer error="invalid_token", error_description="…"`, so every
+    /// 401 carries a challenge (RFC 7235 §3.1).
+    pub fn refused(config: Option<&OAuthConfig>, message: &str) -> Self {
+        Self::refusal(config, Some(INVALID_TOKEN), Some(message))
+    }
+
+    /// The API-key 401 (CONTRACT §5.4, mcp-proxy 6.7): the configured `error` and
+    /// `error_description` when set, else `invalid_token` and the API-key message.
+    pub fn api_key_refused(config: Option<&OAuthConfig>, message: &str) -> Self {
+        let error = config
+            .and_then(|c| c.error.as_deref())
+            .filter(|e| !e.is_empty());
+        let description = config
+            .and_then(|c| c.error_description.as_deref())
+            .filter(|d| !d.is_empty());
+        Self::refusal(
+            config,
+            Some(error.unwrap_or(INVALID_TOKEN)),
+            Some(description.unwrap_or(message)),
+        )
+    }
+
+    fn refusal(
+        config: Option<&OAuthConfig>,
+        error: Option<&str>,
+        description: Option<&str>,
+    ) -> Self {
+        Self::bearer()
+            .param_if("realm", config.and_then(|c| c.realm.as_deref()))
+            .param_if(
+                "resource_metadata",
+                config
+                    .and_then(OAuthConfig::resource_metadata_url)
+                    .as_deref(),
+            )
+            .param_if("error", error)
+            .param_if("error_description", description)
+            .param_if("error_uri", config.and_then(|c| c.error_uri.as_deref()))
+            .param_if("scope", config.and_then(|c| c.scope.as_deref()))
+    }
+
+    /// [`Self::to_header_value`], leaving out a parameter that cannot be written (runtime
+    /// text with a CR/LF, say) instead of losing the whole header.
+    pub fn to_header_value_lenient(&self) -> String {
+        let mut challenge = self.clone();
+        loop {
+            match challenge.to_header_value() {
+                Ok(header) => return header,
+                Err(ChallengeError::InvalidName { param }) if param == challenge.scheme => {
+                    return BEARER.to_string()
+                }
+                Err(
+                    ChallengeError::ControlCharacter { param }
+                    | ChallengeError::InvalidName { param },
+                ) => challenge.remove(&param),
+            }
+        }
     }
 
     /// The 403 challenge (CONTRACT §5.5): `realm`, `error="insufficient_scope"`, `scope`
@@ -608,6 +673,44 @@ mod tests {
             .param("", "v")
             .to_http_header_value()
             .is_err());
+    }
+
+    #[test]
+    fn a_refusal_says_invalid_token_and_why() {
+        let seed = config(
+            r#"{"realm":"MCP Server","scope":"openid","error":"configured","error_description":"configured too","protectedResource":{"resource":"https://h.example/api/mcp"}}"#,
+        );
+        assert_eq!(
+            Challenge::refused(Some(&seed), "Token expired").to_header_value_lenient(),
+            r#"Bearer realm="MCP Server", resource_metadata="https://h.example/.well-known/oauth-protected-resource/api/mcp", error="invalid_token", error_description="Token expired", scope="openid""#
+        );
+        assert_eq!(
+            Challenge::refused(None, "Unauthorized: Authentication failed")
+                .to_header_value_lenient(),
+            r#"Bearer error="invalid_token", error_description="Unauthorized: Authentication failed""#
+        );
+    }
+
+    #[test]
+    fn the_api_key_refusal_prefers_the_configured_error() {
+        let message = "Unauthorized: Invalid or missing API key";
+        assert_eq!(
+            Challenge::api_key_refused(None, message).to_header_value_lenient(),
+            r#"Bearer error="invalid_token", error_description="Unauthorized: Invalid or missing API key""#
+        );
+        let configured = config(r#"{"error":"invalid_request","error_description":"Use a key"}"#);
+        assert_eq!(
+            Challenge::api_key_refused(Some(&configured), message).to_header_value_lenient(),
+            r#"Bearer error="invalid_request", error_description="Use a key""#
+        );
+    }
+
+    #[test]
+    fn a_refusal_message_with_cr_lf_loses_only_its_description() {
+        assert_eq!(
+            Challenge::refused(None, "bad\r\nInjected: 1").to_header_value_lenient(),
+            r#"Bearer error="invalid_token""#
+        );
     }
 
     #[test]
