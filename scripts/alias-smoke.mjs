@@ -1,25 +1,29 @@
 #!/usr/bin/env node
 // The README's "use it as mcp-proxy" instructions, followed as a new user would:
 // a fresh directory, this repo `npm pack`ed (the tarball ships native/, so installing it builds
-// nothing), a package.json with FastMCP and `mcp-proxy` aliased to the package, a tiny FastMCP
-// server written as FastMCP's README shows (nothing changed for us), and an SDK client calling a
-// tool. The package is not published yet, so `npm:mcp-proxy-native@<range>` is replaced by the
-// local tarball (`file:<tarball>`), which npm treats the same way.
+// nothing), a package.json with FastMCP and `mcp-proxy` aliased to the package, then scenarios
+// (scripts/alias-smoke/*.mjs, copied into that directory and run there) that start FastMCP
+// servers written as FastMCP's README shows (nothing changed for us) and drive them with the
+// official SDK clients and raw sockets. The package is not published yet, so
+// `npm:mcp-proxy-native@<range>` is replaced by the local tarball (`file:<tarball>`), which npm
+// treats the same way.
 //
-//   node scripts/alias-smoke.mjs [--form readme|recommended] [--tarball <path>] [--fastmcp <version>] [--keep]
+//   node scripts/alias-smoke.mjs [--form readme|recommended] [--tarball <path>] [--fastmcp <version>]
+//                                [--scenarios streamable,stateless,legacy-sse,oauth-proxy] [--keep]
 //
-// --form readme       (default) applies the JSON snippet the README gives for aliasing, verbatim
-//                     but for the tarball substitution.
+// --form readme       (default) applies the JSON snippets the README gives for aliasing, verbatim
+//                     but for the tarball substitution (for FastMCP 3, also the SDK pin it gives).
 // --form recommended  applies the form this script recommends: the dependency alias PLUS an
 //                     `overrides` entry, so FastMCP's own `mcp-proxy` dependency resolves to it too.
+// --scenarios         which scripts/alias-smoke scenarios to run (default: streamable); each
+//                     result lands in the summary's `scenarios`.
 //
-// Exit codes: 0 = FastMCP ran on this package and the client called a tool; 1 = failed (the
+// Exit codes: 0 = FastMCP ran on this package and every scenario passed; 1 = failed (the
 // reason is printed); 77 = the npm registry is unreachable (callers may skip).
 // The last stdout line is `ALIAS-SMOKE <json summary>`.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync, existsSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,11 +56,16 @@ function run(cmd, args, opts = {}) {
   return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "", error: r.error };
 }
 
-/** The JSON code block(s) of the README that alias mcp-proxy, merged into one object. */
-function readmeAliasSnippet() {
+/**
+ * The JSON code block(s) of the README that alias mcp-proxy, merged into one object; for
+ * FastMCP 3, also the block that pins the SDK version it needs.
+ */
+function readmeAliasSnippet(fastmcpMajor) {
   const readme = readFileSync(path.join(root, "README.md"), "utf8");
   const blocks = [...readme.matchAll(/```jsonc?\n([\s\S]*?)```/g)].map((m) => m[1]);
-  const aliasing = blocks.filter((b) => /"mcp-proxy"\s*:/.test(b));
+  const aliasing = blocks.filter(
+    (b) => /"mcp-proxy"\s*:/.test(b) || (fastmcpMajor === 3 && /"@modelcontextprotocol\/sdk"\s*:/.test(b)),
+  );
   if (aliasing.length === 0) finish(1, "README.md has no ```json block with a \"mcp-proxy\" entry");
   const merged = {};
   for (const b of aliasing) {
@@ -67,6 +76,9 @@ function readmeAliasSnippet() {
       finish(1, `README.md alias snippet is not valid JSON: ${e.message}\n${b}`);
     }
     for (const [k, v] of Object.entries(parsed)) merged[k] = { ...(merged[k] ?? {}), ...v };
+  }
+  if (fastmcpMajor === 3 && !JSON.stringify(merged).includes("@modelcontextprotocol/sdk")) {
+    finish(1, "README.md gives no ```json block pinning @modelcontextprotocol/sdk for FastMCP 3");
   }
   return merged;
 }
@@ -80,17 +92,6 @@ function substituteTarball(value, tarballSpec) {
   return value;
 }
 
-async function freePort() {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 // 0. The registry must be reachable (a new user installs FastMCP from it).
 const ping = run("npm", ["ping"], { timeout: 20_000 });
 if (ping.status !== 0) {
@@ -102,9 +103,7 @@ if (ping.status !== 0) {
 // 1. A fresh directory and the packed package.
 const tmp = mkdtempSync(path.join(os.tmpdir(), "mcp-proxy-alias-"));
 summary.dir = tmp;
-let server;
 process.on("exit", () => {
-  if (server && server.exitCode === null) server.kill("SIGKILL");
   if (!keep) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -130,7 +129,8 @@ const fastmcpVersion =
     }
   })();
 let alias;
-if (form === "readme") alias = substituteTarball(readmeAliasSnippet(), tarballSpec);
+const fastmcpMajor = Number(/\d+/.exec(fastmcpVersion)?.[0]);
+if (form === "readme") alias = substituteTarball(readmeAliasSnippet(fastmcpMajor), tarballSpec);
 else if (form === "recommended") alias = { dependencies: { "mcp-proxy": tarballSpec }, overrides: { "mcp-proxy": "$mcp-proxy" } };
 else finish(1, `unknown --form ${form}`);
 summary.alias = alias;
@@ -175,75 +175,27 @@ if (loaded.name !== "mcp-proxy-native") {
   );
 }
 
-// 5. A tiny FastMCP server, exactly as FastMCP's README writes one (default host: localhost).
-writeFileSync(
-  path.join(app, "server.mjs"),
-  `import { FastMCP } from "fastmcp";
-import { z } from "zod";
-
-const server = new FastMCP({ name: "alias-smoke", version: "1.0.0" });
-
-server.addTool({
-  name: "add",
-  description: "Add two numbers",
-  parameters: z.object({ a: z.number(), b: z.number() }),
-  execute: async (args) => String(args.a + args.b),
-});
-
-server.start({ transportType: "httpStream", httpStream: { port: Number(process.env.PORT) } });
-`,
-);
-writeFileSync(
-  path.join(app, "client.mjs"),
-  `import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-
-const url = new URL(\`http://localhost:\${process.env.PORT}/mcp\`);
-const client = new Client({ name: "alias-smoke-client", version: "1.0.0" });
-const transport = new StreamableHTTPClientTransport(url);
-await client.connect(transport);
-const { tools } = await client.listTools();
-const result = await client.callTool({ name: "add", arguments: { a: 40, b: 2 } });
-const preflight = await fetch(url, { method: "OPTIONS", headers: { origin: "http://app.example", "access-control-request-method": "DELETE" } });
-await transport.terminateSession();
-await client.close();
-console.log(JSON.stringify({
-  tools: tools.map((t) => t.name),
-  text: result.content[0].text,
-  allowMethods: preflight.headers.get("access-control-allow-methods"),
-}));
-`,
-);
-
-const port = await freePort();
-summary.port = port;
-server = spawn(process.execPath, ["server.mjs"], { cwd: app, env: { ...process.env, PORT: String(port) } });
-let serverOut = "";
-server.stdout.on("data", (d) => (serverOut += d));
-server.stderr.on("data", (d) => (serverOut += d));
-
-const deadline = Date.now() + 20_000;
-for (;;) {
-  if (server.exitCode !== null) finish(1, `the FastMCP server exited (${server.exitCode}):\n${serverOut}`);
-  const ok = await fetch(`http://localhost:${port}/health`).then(
-    (r) => r.status === 200,
-    () => false,
-  );
-  if (ok) break;
-  if (Date.now() > deadline) finish(1, `the FastMCP server did not answer /health within 20 s:\n${serverOut}`);
-  await new Promise((r) => setTimeout(r, 100));
+// 5. The scenarios, run in the app directory against what it installed.
+const scenarioDir = path.join(root, "scripts", "alias-smoke");
+for (const file of readdirSync(scenarioDir)) copyFileSync(path.join(scenarioDir, file), path.join(app, file));
+const SCENARIOS = {
+  streamable: { file: "streamable.mjs", env: {} },
+  stateless: { file: "streamable.mjs", env: { STATELESS: "1" } },
+  "legacy-sse": { file: "legacy-sse.mjs", env: {} },
+  "oauth-proxy": { file: "oauth-proxy.mjs", env: {} },
+};
+summary.scenarios = {};
+const failed = [];
+for (const name of arg("scenarios", "streamable").split(",").filter(Boolean)) {
+  const known = SCENARIOS[name];
+  if (!known) finish(1, `unknown scenario ${name}`);
+  log("scenario", name);
+  const out = run(process.execPath, [known.file], { cwd: app, env: { ...process.env, ...known.env }, timeout: 90_000 });
+  const line = out.stdout.split("\n").find((l) => l.startsWith("SCENARIO "));
+  const result = line ? JSON.parse(line.slice("SCENARIO ".length)) : { ok: false, reason: `no result (exit ${out.status}):\n${out.stdout}\n${out.stderr}` };
+  summary.scenarios[name] = result;
+  if (!result.ok) failed.push(`${name}: ${result.reason}`);
 }
-
-// 6. The SDK client calls the tool.
-const client = run(process.execPath, ["client.mjs"], { cwd: app, env: { ...process.env, PORT: String(port) }, timeout: 30_000 });
-if (client.status !== 0) finish(1, `the SDK client failed:\n${client.stderr}\nserver output:\n${serverOut}`);
-const seen = JSON.parse(client.stdout.trim().split("\n").pop());
-summary.client = seen;
-if (seen.text !== "42") finish(1, `tool "add" answered ${JSON.stringify(seen.text)}, expected "42"`);
-// mcp-proxy's CORS defaults omit DELETE; ours include it: the answer came from this package.
-if (!/DELETE/.test(seen.allowMethods ?? "")) finish(1, `preflight Allow-Methods ${seen.allowMethods} lacks DELETE: not served by mcp-proxy-native?`);
-
-server.kill("SIGTERM");
-await new Promise((r) => (server.exitCode !== null ? r() : server.once("exit", r)));
+if (failed.length) finish(1, failed.join("\n"));
 summary.ok = true;
 finish(0);
