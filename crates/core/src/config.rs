@@ -70,6 +70,8 @@ pub struct Config {
     pub tls: TlsFiles,
     /// Shapes `WWW-Authenticate` and serves the protected resource metadata.
     pub oauth: Option<OAuthConfig>,
+    /// Serve MCP 2026-07-28 requests on the stream endpoint (`modern`, CONTRACT §12).
+    pub modern: bool,
 }
 
 impl Default for Config {
@@ -95,6 +97,7 @@ impl Default for Config {
             unhandled_hook: false,
             tls: TlsFiles::default(),
             oauth: None,
+            modern: true,
         }
     }
 }

@@ -70,6 +70,30 @@ pub enum HostEvent {
     /// The session ended: call `onClose(server)`, then `server.close()`, then answer
     /// with `Server::session_closed(token)`.
     CloseSession { token: u64, session: Arc<str> },
+    /// Serve one 2026-07-28 request (CONTRACT §12) with the SDK's per-request machinery:
+    /// `createServer`, `updateAuth`, `onConnect`, the SDK handler, then write its answer
+    /// through `Server::modern_write(token, ..)`; afterwards `onClose` and `server.close()`.
+    Modern {
+        token: u64,
+        request: Arc<RequestHead>,
+        body: String,
+        auth: Option<Arc<str>>,
+    },
+    /// The client of modern exchange `token` went away: abort its handler.
+    ModernCancel { token: u64 },
+    /// Create the server of a `subscriptions/listen` stream (`onListenSubscriptions(uris)`
+    /// when `uris` is not empty) and answer with `Server::listen_ready(token, ..)`.
+    Listen {
+        token: u64,
+        request: Arc<RequestHead>,
+        body: String,
+        auth: Option<Arc<str>>,
+        /// The requested `resourceSubscriptions`, as the client sent them.
+        uris: Vec<String>,
+    },
+    /// Listen stream `token` ended: run the release, `onClose`, `server.close()`, then
+    /// answer with `Server::listen_released(token)`.
+    ListenClosed { token: u64 },
     /// `Last-Event-ID` with a user-supplied event store: call its `replayEventsAfter`,
     /// passing each event to `Server::replay_event(token, ..)`, then `Server::replay_done`.
     Replay {

@@ -16,6 +16,7 @@ pub mod hook;
 pub mod host;
 pub mod jsonrpc;
 mod legacy_sse;
+pub mod modern;
 mod pipeline;
 mod post;
 pub mod rebinding;

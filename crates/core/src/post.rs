@@ -70,6 +70,10 @@ impl Shared {
         } else {
             None
         };
+        // CONTRACT §12: 2026-07-28 requests branch off here (no Accept check on that leg).
+        if let Some(res) = self.modern(&parts.headers, &body, &head, &auth).await {
+            return res;
+        }
         if !(accepts(&parts.headers, "application/json")
             && accepts(&parts.headers, "text/event-stream"))
         {
@@ -246,8 +250,22 @@ impl Shared {
                 ));
             }
         };
-        let failure = match outcome {
-            ServerOutcome::Ready => return Ok(()),
+        let Some(failure) = self.creation_failure(outcome, id) else {
+            return Ok(());
+        };
+        self.discard_session(&session.key);
+        Err(failure)
+    }
+
+    /// The answer when `createServer` or `onConnect` did not give a ready server; `None`
+    /// when it did.
+    pub(crate) fn creation_failure(
+        &self,
+        outcome: ServerOutcome,
+        id: Option<&str>,
+    ) -> Option<Reply> {
+        Some(match outcome {
+            ServerOutcome::Ready => return None,
             ServerOutcome::CreateFailed { message } if is_auth_error(&message) => {
                 self.unauthorized(&message, None, id)
             }
@@ -264,9 +282,7 @@ impl Shared {
                 id,
             ),
             ServerOutcome::Respond(response) => reply::response_like(&response),
-        };
-        self.discard_session(&session.key);
-        Err(failure)
+        })
     }
 
     /// Delivers a POST's messages and answers with what the server sends back.

@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     pub(crate) origin_verdicts: Waiters<bool>,
     /// `res` writes of running `onUnhandledRequest` hooks, by token.
     hooks: Mutex<HashMap<u64, HookSender>>,
+    /// The 2026-07-28 leg: exchanges in flight and listen streams.
+    pub(crate) modern: crate::modern::State,
     next_token: AtomicU64,
     stopping: watch::Sender<bool>,
 }
@@ -302,6 +304,7 @@ impl Server {
             authenticated: Waiters::default(),
             origin_verdicts: Waiters::default(),
             hooks: Mutex::new(HashMap::new()),
+            modern: Default::default(),
             next_token: AtomicU64::new(1),
             stopping: watch::channel(false).0,
         });
@@ -394,6 +397,33 @@ impl Server {
         self.shared.authenticated.answer(token, outcome)
     }
 
+    /// A write of the host's answer to modern exchange `token`. False when nobody reads it
+    /// any more (the client left).
+    pub fn modern_write(&self, token: u64, write: crate::modern::ModernWrite) -> bool {
+        self.shared.modern.write(token, write)
+    }
+
+    /// The host's answer to `Listen`. False when nobody waits any more: the host must
+    /// then release that server itself.
+    pub fn listen_ready(&self, token: u64, outcome: crate::modern::ListenOutcome) -> bool {
+        self.shared.modern.listen_ready(token, outcome)
+    }
+
+    /// The host released the server of listen stream `token` (`ListenClosed`).
+    pub fn listen_released(&self, token: u64) {
+        self.shared.modern.listen_released(token);
+    }
+
+    /// `notify.*`: feeds every listen stream that asked for this change.
+    pub fn notify(&self, notice: &crate::modern::Notice) {
+        self.shared.modern.notify(notice);
+    }
+
+    /// Open `subscriptions/listen` streams.
+    pub fn listen_count(&self) -> usize {
+        self.shared.modern.listen_count()
+    }
+
     /// The server's transport was closed from the JS side.
     pub fn close_session(&self, session: &str) {
         self.shared.end_session(session);
@@ -416,6 +446,7 @@ impl Server {
         for key in keys {
             self.shared.discard_session(&key);
         }
+        self.shared.modern.stop_now();
     }
 
     /// Stops accepting, ends every session (awaiting each `onClose`), lets in-flight
@@ -433,6 +464,7 @@ impl Server {
         for done in closing {
             done.answer(ON_CLOSE_TIMEOUT).await;
         }
+        self.shared.close_modern().await;
         while tasks.join_next().await.is_some() {}
         self.shared.created.clear();
         self.shared.closed.clear();

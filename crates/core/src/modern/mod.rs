@@ -1,0 +1,322 @@
+//! MCP 2026-07-28 on the stream endpoint beside 2025-era traffic (CONTRACT §12, mcp-proxy
+//! 6.7's "modern" leg). A POST whose body carries the per-request `_meta` claim (or whose
+//! `MCP-Protocol-Version` names a modern revision) is classified here, after the API key,
+//! body limit and `authenticate`; the ladder's answers need no JS; each served request is
+//! one exchange with the host (`exchange.rs`); listen streams live here (`listen.rs`).
+
+mod exchange;
+mod ladder;
+mod listen;
+
+pub use exchange::ModernWrite;
+pub use listen::Notice;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::body::Body;
+use crate::config::{ON_CLOSE_TIMEOUT, STREAM_BUFFER_FRAMES};
+use crate::host::{HostEvent, RequestHead, ServerOutcome};
+use crate::jsonrpc;
+use crate::reply::{self, Reply};
+use crate::server::Shared;
+use crate::waiters::Waiters;
+use exchange::WriteSender;
+use ladder::{Route, StandardHeaders, FIRST_MODERN_VERSION, PROTOCOL_VERSION_KEY};
+use listen::{Filter, Listen};
+
+/// Open listen streams at most (the SDK's `DEFAULT_MAX_SUBSCRIPTIONS`); one more is
+/// answered -32603 "Subscription limit reached".
+pub const MAX_LISTEN_STREAMS: usize = 1024;
+
+/// What the host says about the server it created for a listen stream.
+#[derive(Debug)]
+pub enum ListenOutcome {
+    /// The server's declared capabilities and `serverInfo`, as JSON text.
+    Ready {
+        capabilities: String,
+        server_info: String,
+    },
+    Failed(ServerOutcome),
+}
+
+/// The leg's state inside the server.
+#[derive(Default)]
+pub(crate) struct State {
+    exchanges: Mutex<HashMap<u64, WriteSender>>,
+    listens: Mutex<HashMap<u64, Listen>>,
+    ready: Waiters<ListenOutcome>,
+    released: Waiters<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl State {
+    fn register_exchange(&self, token: u64, tx: WriteSender) {
+        lock(&self.exchanges).insert(token, tx);
+    }
+
+    fn forget_exchange(&self, token: u64) {
+        lock(&self.exchanges).remove(&token);
+    }
+
+    /// A write of the host for exchange `token`; false when nobody reads it any more.
+    pub(crate) fn write(&self, token: u64, write: ModernWrite) -> bool {
+        let done = matches!(
+            write,
+            ModernWrite::End | ModernWrite::Whole { .. } | ModernWrite::Failed(_)
+        );
+        let mut exchanges = lock(&self.exchanges);
+        let sent = exchanges
+            .get(&token)
+            .is_some_and(|tx| tx.send(write).is_ok());
+        if done || !sent {
+            exchanges.remove(&token);
+        }
+        sent
+    }
+
+    pub(crate) fn listen_ready(&self, token: u64, outcome: ListenOutcome) -> bool {
+        self.ready.answer(token, outcome)
+    }
+
+    pub(crate) fn listen_released(&self, token: u64) {
+        self.released.answer(token, ());
+    }
+
+    /// Feeds `notice` to every listen stream whose filter accepts it.
+    pub(crate) fn notify(&self, notice: &Notice) {
+        let mut listens = lock(&self.listens);
+        // A reader too slow for STREAM_BUFFER_FRAMES notices is cut off (its stream ends
+        // without the closing result, which the client sees as a broken stream).
+        listens.retain(|_, listen| match listen.frame(notice) {
+            Some(frame) => listen.sink.try_send(frame).is_ok(),
+            None => !listen.sink.is_closed(),
+        });
+    }
+
+    pub(crate) fn listen_count(&self) -> usize {
+        lock(&self.listens).len()
+    }
+
+    /// Ends every listen stream with its closing result; the returned waits end when the
+    /// host has released each stream's server (`onClose`).
+    fn close_listens(&self) -> Vec<crate::waiters::Waiting<'_, ()>> {
+        let listens: Vec<(u64, Listen)> = lock(&self.listens).drain().collect();
+        listens
+            .into_iter()
+            .map(|(token, listen)| {
+                let waiting = self.released.register(token);
+                let _ = listen
+                    .sink
+                    .try_send(listen::closing_result(&listen.id, &listen.server_info));
+                waiting
+            })
+            .collect()
+    }
+
+    /// For an environment going away: drop everything without a word to the host.
+    pub(crate) fn stop_now(&self) {
+        lock(&self.listens).clear();
+        lock(&self.exchanges).clear();
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `application/json` as the media type, parameters allowed (the SDK's `isJsonContentType`).
+fn is_json(headers: &HeaderMap) -> bool {
+    header(headers, "content-type").is_some_and(|ct| {
+        ct.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .eq_ignore_ascii_case("application/json")
+    })
+}
+
+/// Cheap pre-check so 2025-era bodies skip the full parse: a claim names its key (unless
+/// the JSON escapes it), or the header names a modern revision.
+fn might_be_modern(body: &[u8], version_header: Option<&str>) -> bool {
+    let key = PROTOCOL_VERSION_KEY.as_bytes();
+    version_header.is_some_and(|v| v.trim_matches([' ', '\t']) >= FIRST_MODERN_VERSION)
+        || body.windows(key.len()).any(|w| w == key)
+        || body.contains(&b'\\')
+}
+
+fn rejection(r: &ladder::Rejection) -> Reply {
+    reply::json(r.status, r.body())
+}
+
+/// A JSON-RPC error the SDK answers with HTTP 200 (listen refusals).
+fn in_band_error(code: i64, message: &str, id: &Value) -> Reply {
+    let body = serde_json::json!({"jsonrpc":"2.0","error":{"code":code,"message":message},"id":id});
+    reply::json(StatusCode::OK, body.to_string())
+}
+
+impl Shared {
+    /// The modern leg's answer to a POST, or `None` when it is 2025-era traffic.
+    pub(crate) async fn modern(
+        self: &Arc<Self>,
+        headers: &HeaderMap,
+        body: &[u8],
+        head: &Arc<RequestHead>,
+        auth: &Option<Arc<str>>,
+    ) -> Option<Reply> {
+        let standard = StandardHeaders {
+            version: header(headers, "mcp-protocol-version"),
+            method: header(headers, "mcp-method"),
+            name: header(headers, "mcp-name"),
+        };
+        if !self.config.modern
+            || !is_json(headers)
+            || !might_be_modern(body, standard.version)
+            || jsonrpc::parse_posted(body).is_err()
+        {
+            return None;
+        }
+        let value: Value = serde_json::from_slice(body).ok()?;
+        let id = value
+            .get("id")
+            .filter(|id| id.is_string() || id.is_number())
+            .map(Value::to_string);
+        let text = || String::from_utf8_lossy(body).into_owned();
+        Some(match ladder::route(standard, &value) {
+            Route::Legacy => return None,
+            Route::Reject(r) => rejection(&r),
+            Route::Accepted => reply::empty(StatusCode::ACCEPTED),
+            Route::Serve { method } if method == "subscriptions/listen" => {
+                self.listen(&value, head.clone(), text(), auth.clone())
+                    .await
+            }
+            Route::Serve { .. } | Route::Sdk => {
+                self.modern_exchange(head.clone(), text(), auth.clone(), id)
+                    .await
+            }
+        })
+    }
+
+    async fn listen(
+        self: &Arc<Self>,
+        message: &Value,
+        request: Arc<RequestHead>,
+        body: String,
+        auth: Option<Arc<str>>,
+    ) -> Reply {
+        let id = message["id"].clone();
+        if self.modern.listen_count() >= MAX_LISTEN_STREAMS {
+            return in_band_error(-32603, "Subscription limit reached", &id);
+        }
+        let Some(filter) = Filter::parse(message.get("params")) else {
+            return in_band_error(
+                -32602,
+                "Invalid params: 'notifications' is required and must be a valid SubscriptionFilter",
+                &id,
+            );
+        };
+        let token = self.token();
+        let ready = self.modern.ready.register(token);
+        self.host.dispatch(HostEvent::Listen {
+            token,
+            request,
+            body,
+            auth,
+            uris: filter.uris.clone().unwrap_or_default(),
+        });
+        let raw_id = id.to_string();
+        let (capabilities, server_info) = match ready.answer(self.config.callback_timeout).await {
+            Some(ListenOutcome::Ready {
+                capabilities,
+                server_info,
+            }) => (
+                serde_json::from_str(&capabilities).unwrap_or(Value::Null),
+                serde_json::from_str(&server_info).unwrap_or(Value::Null),
+            ),
+            Some(ListenOutcome::Failed(outcome)) => {
+                return self
+                    .creation_failure(outcome, Some(&raw_id))
+                    .unwrap_or_else(|| reply::empty(StatusCode::INTERNAL_SERVER_ERROR))
+            }
+            None => {
+                // A server created later finds nobody waiting (`listenReady` is false)
+                // and is released by the host.
+                return reply::error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    -32603,
+                    "Error creating server: timed out",
+                    Some(&raw_id),
+                );
+            }
+        };
+        let honored = filter.honored(&capabilities);
+        let ack = listen::acknowledgement(&id, &honored);
+        let (queued, live): (Vec<Bytes>, _) = if honored.is_empty() {
+            (vec![ack, listen::closing_result(&id, &server_info)], None)
+        } else {
+            let (sink, live) = tokio::sync::mpsc::channel(STREAM_BUFFER_FRAMES);
+            let listen = Listen {
+                id,
+                filter: honored,
+                sink,
+                server_info,
+            };
+            lock(&self.modern.listens).insert(token, listen);
+            (vec![ack], Some(live))
+        };
+        let mut res = reply::sse(queued, live);
+        if let Body::Sse(sse) = res.body_mut() {
+            let shared = self.clone();
+            sse.on_drop(Box::new(move || {
+                lock(&shared.modern.listens).remove(&token);
+                shared.host.dispatch(HostEvent::ListenClosed { token });
+            }));
+        }
+        res
+    }
+
+    /// `close()`: every listen stream ends with its result; waits for the host to release
+    /// their servers.
+    pub(crate) async fn close_modern(&self) {
+        for waiting in self.modern.close_listens() {
+            waiting.answer(ON_CLOSE_TIMEOUT).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_media_type() {
+        let mut h = HeaderMap::new();
+        for (ct, ok) in [
+            ("application/json", true),
+            ("Application/JSON; charset=utf-8", true),
+            ("application/json-seq", false),
+            ("text/plain", false),
+        ] {
+            h.insert("content-type", ct.parse().unwrap());
+            assert_eq!(is_json(&h), ok, "{ct}");
+        }
+    }
+
+    #[test]
+    fn pre_check() {
+        assert!(!might_be_modern(br#"{"method":"tools/list"}"#, None));
+        assert!(!might_be_modern(br#"{}"#, Some("2025-11-25")));
+        assert!(might_be_modern(br#"{}"#, Some(" 2026-07-28")));
+        assert!(might_be_modern(
+            br#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"x"}}"#,
+            None
+        ));
+        assert!(might_be_modern(br#"{"a":"\/"}"#, None));
+    }
+}
