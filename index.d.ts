@@ -145,8 +145,16 @@ export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
   keepAliveTimeout?: number;
   /** A session idle this long is closed, ms (default 30 minutes; mcp-proxy 6.7). */
   sessionIdleTimeout?: number;
-  /** Serve MCP 2026-07-28 requests on `streamEndpoint` beside 2025-era traffic (default true; mcp-proxy 6.7). */
+  /**
+   * Serve MCP 2026-07-28 requests on `streamEndpoint` beside 2025-era traffic (default true;
+   * mcp-proxy 6.7). An SDK v2 server (`@modelcontextprotocol/server`) is served per request;
+   * an SDK v1 server gets mcp-proxy 6.7's refusal, so 2026 clients fall back to `initialize`.
+   */
   modern?: boolean;
+  /**
+   * Called for a `subscriptions/listen` stream that asks for resource subscriptions, with
+   * the URIs it asked for; the function it returns runs when that stream ends.
+   */
   onListenSubscriptions?: ListenSubscriptionsHandler;
   /** How long createServer + onConnect may take, ms (default 30000). Not in mcp-proxy. */
   callbackTimeout?: number;

@@ -1,8 +1,8 @@
 "use strict";
 // `notify`, the `ServerNotifier` `startHTTPServer` resolves with (mcp-proxy 6.7, CONTRACT §12):
 // it publishes list-changed and resource-updated events to open MCP 2026-07-28
-// `subscriptions/listen` streams. Until that leg serves listen streams, every method is a
-// working no-op with the SDK's signature, as mcp-proxy 6.7's own stub is when the leg is off.
+// `subscriptions/listen` streams (held in Rust, lib/modern.js passes them on). With no such
+// stream open, or the leg off, every method is a working no-op, as mcp-proxy 6.7's stub is.
 
 /**
  * @param publish `(kind, uri?) => void`, the sink for events; none = drop them

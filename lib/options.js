@@ -99,6 +99,7 @@ function nativeOptions(options) {
     sslKey: options.sslKey || undefined,
     sslCa: options.sslCa || undefined,
     oauthJson: options.oauth ? JSON.stringify(options.oauth) : undefined,
+    modern: options.modern !== false,
   };
 }
 

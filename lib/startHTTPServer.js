@@ -8,7 +8,7 @@ const { NativeTransport } = require("./transport");
 const { isResponseLike, respondOutcome } = require("./responseLike");
 const { currentExchange } = require("./exchange");
 const { ServerResponseLike } = require("./response");
-const { createNotifier } = require("./notify");
+const { createModernLeg } = require("./modern");
 
 /** `extra.requestInfo` whose `headers` are folded from Rust's text only when read. */
 function lazyRequestInfo(headersText) {
@@ -246,7 +246,8 @@ async function startHTTPServer(options) {
     server.originChecked(event.token, allowed);
   }
 
-  const handlers = { create, message: deliver, close, replay, authenticate: auth, unhandled, origin };
+  const modern = createModernLeg(options, () => server, { responseOutcome, messageOf, isAuthInfo, closeQuietly });
+  const handlers = { create, message: deliver, close, replay, authenticate: auth, unhandled, origin, ...modern.handlers };
 
   // Called by Rust, fire-and-forget: it must never throw, or Node would crash.
   function dispatch(event) {
@@ -273,7 +274,7 @@ async function startHTTPServer(options) {
   let closing;
   return {
     port: server.port,
-    notify: createNotifier(),
+    notify: modern.notify,
     close() {
       closing ??= server.close();
       return closing;

@@ -23,7 +23,8 @@ pub struct JsRequestHead {
 #[napi(object)]
 pub struct JsHostEvent {
     /// `create` | `message` | `close` | `replay` | `authenticate` | `unhandled` | `origin`
-    /// (whose `body` is the Origin to judge)
+    /// (whose `body` is the Origin to judge) | `modern` | `modernCancel` | `listen` |
+    /// `listenClosed`
     pub kind: String,
     pub token: Option<i64>,
     pub session: String,
@@ -38,6 +39,8 @@ pub struct JsHostEvent {
     pub auth: Option<String>,
     /// For `unhandled`: the request body.
     pub raw_body: Option<Buffer>,
+    /// For `listen`: the requested `resourceSubscriptions`.
+    pub uris: Option<Vec<String>>,
     /// For `message`: the request's headers as `name\nvalue\n…` — one string instead of an
     /// object graph on the hot path; JS folds it only if a handler reads the headers.
     pub headers_text: Option<String>,
@@ -89,6 +92,7 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
         auth: None,
         raw_body: None,
         headers_text: None,
+        uris: None,
     };
     match event {
         HostEvent::CreateServer {
@@ -145,6 +149,40 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
         HostEvent::CloseSession { token, session } => JsHostEvent {
             token: Some(token as i64),
             ..blank("close", &session)
+        },
+        HostEvent::Modern {
+            token,
+            request,
+            body,
+            auth,
+        } => JsHostEvent {
+            token: Some(token as i64),
+            request: Some(head_to_js(&request)),
+            body: Some(body),
+            auth: auth.map(|a| a.to_string()),
+            ..blank("modern", "")
+        },
+        HostEvent::ModernCancel { token } => JsHostEvent {
+            token: Some(token as i64),
+            ..blank("modernCancel", "")
+        },
+        HostEvent::Listen {
+            token,
+            request,
+            body,
+            auth,
+            uris,
+        } => JsHostEvent {
+            token: Some(token as i64),
+            request: Some(head_to_js(&request)),
+            body: Some(body),
+            auth: auth.map(|a| a.to_string()),
+            uris: Some(uris),
+            ..blank("listen", "")
+        },
+        HostEvent::ListenClosed { token } => JsHostEvent {
+            token: Some(token as i64),
+            ..blank("listenClosed", "")
         },
         HostEvent::Replay {
             token,

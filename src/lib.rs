@@ -7,6 +7,7 @@ mod options;
 
 use mcp_proxy_core::bytes::Bytes;
 use mcp_proxy_core::hook::HookWrite;
+use mcp_proxy_core::modern::{ListenOutcome, ModernWrite, Notice};
 use mcp_proxy_core::{Replayed, Server};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -20,6 +21,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use events::{auth_from_js, outcome_from_js, response_from_js, JsOutcome};
 use host::{Dispatch, JsHost};
 use options::{config_from_js, NativeOptions};
+
+/// `[name, value, name, value, …]` as pairs.
+fn pairs(flat: Vec<String>) -> Vec<(String, String)> {
+    flat.chunks_exact(2)
+        .map(|pair| (pair[0].clone(), pair[1].clone()))
+        .collect()
+}
 
 /// A running server. The JS wrapper keeps it; garbage collection never stops it.
 #[napi]
@@ -120,6 +128,108 @@ impl NativeServer {
                 .collect(),
         });
         self.server.replay_done(token as u64, replayed);
+    }
+
+    /// The head of the SDK's `Response` for modern exchange `token`: status, status text,
+    /// every header line as `[name, value, …]`. False when the client is gone.
+    #[napi]
+    pub fn modern_head(
+        &self,
+        token: i64,
+        status: u32,
+        status_text: Option<String>,
+        headers: Vec<String>,
+    ) -> bool {
+        let write = ModernWrite::Head {
+            status: status.min(u16::MAX as u32) as u16,
+            status_text,
+            headers: pairs(headers),
+        };
+        self.server.modern_write(token as u64, write)
+    }
+
+    /// A body chunk of modern exchange `token`. False when the client is gone.
+    #[napi]
+    pub fn modern_chunk(&self, token: i64, chunk: Buffer) -> bool {
+        let chunk = Bytes::copy_from_slice(&chunk);
+        self.server
+            .modern_write(token as u64, ModernWrite::Chunk(chunk))
+    }
+
+    /// The end of modern exchange `token`'s body.
+    #[napi]
+    pub fn modern_end(&self, token: i64) {
+        self.server.modern_write(token as u64, ModernWrite::End);
+    }
+
+    /// A whole answer (status, header lines, body) to modern exchange `token` in one call.
+    #[napi]
+    pub fn modern_respond(
+        &self,
+        token: i64,
+        status: u32,
+        headers: Vec<String>,
+        body: String,
+    ) -> bool {
+        let write = ModernWrite::Whole {
+            status: status.min(u16::MAX as u32) as u16,
+            headers: pairs(headers),
+            body: Bytes::from(body),
+        };
+        self.server.modern_write(token as u64, write)
+    }
+
+    /// `createServer` / `onConnect` failed for modern exchange `token`.
+    #[napi]
+    pub fn modern_failed(&self, token: i64, outcome: JsOutcome) -> bool {
+        let write = ModernWrite::Failed(outcome_from_js(outcome));
+        self.server.modern_write(token as u64, write)
+    }
+
+    /// The server of listen stream `token`: its capabilities and serverInfo as JSON text,
+    /// or (with `outcome`) why there is none. False when nobody waits any more.
+    #[napi]
+    pub fn listen_ready(
+        &self,
+        token: i64,
+        capabilities: Option<String>,
+        server_info: Option<String>,
+        outcome: Option<JsOutcome>,
+    ) -> bool {
+        let outcome = match outcome {
+            Some(o) => ListenOutcome::Failed(outcome_from_js(o)),
+            None => ListenOutcome::Ready {
+                capabilities: capabilities.unwrap_or_else(|| "{}".into()),
+                server_info: server_info.unwrap_or_else(|| "null".into()),
+            },
+        };
+        self.server.listen_ready(token as u64, outcome)
+    }
+
+    /// The server of listen stream `token` was released (`listenClosed` handled).
+    #[napi]
+    pub fn listen_released(&self, token: i64) {
+        self.server.listen_released(token as u64);
+    }
+
+    /// `notify.*`: `toolsChanged` | `promptsChanged` | `resourcesChanged` |
+    /// `resourceUpdated` (with `uri`).
+    #[napi]
+    pub fn notify(&self, kind: String, uri: Option<String>) {
+        let notice = match (kind.as_str(), uri) {
+            ("toolsChanged", _) => Notice::ToolsChanged,
+            ("promptsChanged", _) => Notice::PromptsChanged,
+            ("resourcesChanged", _) => Notice::ResourcesChanged,
+            ("resourceUpdated", Some(uri)) => Notice::ResourceUpdated(uri),
+            _ => return,
+        };
+        self.server.notify(&notice);
+    }
+
+    /// Open `subscriptions/listen` streams.
+    #[napi(getter)]
+    pub fn listen_count(&self) -> u32 {
+        self.server.listen_count() as u32
     }
 
     /// The session's transport was closed from JS.

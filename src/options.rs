@@ -57,6 +57,8 @@ pub struct NativeOptions {
     pub ssl_ca: Option<String>,
     /// The `oauth` option as JSON text.
     pub oauth_json: Option<String>,
+    /// `modern`: serve MCP 2026-07-28 on the stream endpoint (default true).
+    pub modern: Option<bool>,
 }
 
 fn millis(ms: f64, what: &str) -> Result<Duration> {
@@ -144,5 +146,6 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
             ca: o.ssl_ca,
         },
         api_key: o.api_key.filter(|k| !k.is_empty()),
+        modern: o.modern.unwrap_or(true),
     })
 }
