@@ -310,6 +310,43 @@ describe("403 insufficient scope from a request handler (CONTRACT §5.5)", () =>
     });
   }
 
+  for (const enableJsonResponse of [false, true]) {
+    it(`a caller who forgets await still gets the 403, never the tool's result (${enableJsonResponse ? "JSON" : "SSE"} mode)`, async () => {
+      let returned = false;
+      running = await serve({
+        enableJsonResponse,
+        createServer: async () => {
+          const server = new McpServer({ name: "t", version: "1" });
+          server.registerTool("careless", { inputSchema: {} }, async () => {
+            // No await: the tool goes on and returns at once, while the Response's body
+            // is still unread.
+            void respondWith(
+              new Response(JSON.stringify({ jsonrpc: "2.0", id: 12, error: { code: -32001, message: "Insufficient scope" } }), {
+                status: 403,
+                headers: { "www-authenticate": SEED_403, "content-type": "application/json" },
+              }),
+            ).catch(() => {});
+            returned = true;
+            return { content: [{ type: "text", text: "the tool's result" }] };
+          });
+          return server.server;
+        },
+      });
+      const session = await initialize(running.url);
+      const res = await fetch(running.url, {
+        method: "POST",
+        headers: { ...MCP_HEADERS, "mcp-session-id": session, "mcp-protocol-version": "2025-11-25" },
+        body: call(12, "careless"),
+      });
+      const text = await res.text();
+      expect(returned).toBe(true);
+      expect(res.status).toBe(403);
+      expect(res.headers.get("www-authenticate")).toBe(SEED_403);
+      expect(text).not.toContain("the tool's result");
+      expect(JSON.parse(text)).toMatchObject({ id: 12, error: { code: -32001 } });
+    });
+  }
+
   it("after something was written on the stream, the error goes out as a normal event", async () => {
     running = await serve({
       createServer: async () => {

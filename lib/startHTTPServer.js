@@ -68,6 +68,32 @@ async function closeQuietly(server) {
   }
 }
 
+/**
+ * Starts `server.connect(transport)` and waits only until it has started the transport
+ * (the SDK sets its handlers first) or settled: not for the whole connect, which FastMCP
+ * holds open while it polls the client (awaiting it costs an `initialize` ~1 s, as in
+ * mcp-proxy 6.7.19). Resolves `{ error }` when connect failed before starting the
+ * transport; a later failure closes the transport, which ends the session.
+ */
+function connecting(mcpServer, transport) {
+  return new Promise((resolve) => {
+    transport._whenStarted(() => resolve(undefined));
+    Promise.resolve()
+      .then(() => mcpServer.connect(transport))
+      .then(
+        () => resolve(undefined),
+        (error) => {
+          if (!transport._started) {
+            resolve({ error: error ?? new Error("connect failed") });
+            return;
+          }
+          console.error("[mcp-proxy] error connecting to server", error);
+          transport.close().catch(() => {});
+        },
+      );
+  });
+}
+
 async function startHTTPServer(options) {
   const flat = nativeOptions(options);
   const { createServer, onConnect, onClose, authenticate, onUnhandledRequest } = options;
@@ -96,28 +122,43 @@ async function startHTTPServer(options) {
     }
     const transport = new NativeTransport(server, event.session, event.sessionId, eventStore);
     sessions.set(event.session, { server: mcpServer, transport });
-    // Not awaited (CONTRACT §6): the SDK sets its handlers synchronously, and FastMCP's
-    // connect waits for the client before it resolves.
-    Promise.resolve()
-      .then(() => mcpServer.connect(transport))
-      .catch((error) => console.error("[mcp-proxy] error connecting to server", error));
-    try {
-      await onConnect?.(mcpServer);
-    } catch (error) {
+    // Failed before it could take a message: nobody gets a broken session, the server
+    // goes (onClose once, then close), and the request gets 500 (or a Response-like).
+    const fail = async (error) => {
       sessions.delete(event.session);
       console.error("[mcp-proxy] error connecting to server", error);
       const outcome = isResponseLike(error)
         ? await responseOutcome(error)
         : { kind: "connectFailed", message: messageOf(error) };
+      await retire(mcpServer);
       server.serverReady(event.token, outcome);
-      await closeQuietly(mcpServer);
+    };
+    const connectError = await connecting(mcpServer, transport);
+    if (connectError) {
+      await fail(connectError.error);
+      return;
+    }
+    try {
+      await onConnect?.(mcpServer);
+    } catch (error) {
+      await fail(error);
       return;
     }
     if (!server.serverReady(event.token, { kind: "ready" })) {
       // Nobody waits any more (the client left, or the wait timed out).
       sessions.delete(event.session);
-      await closeQuietly(mcpServer);
+      await retire(mcpServer);
     }
+  }
+
+  /** `onClose(server)`, then `server.close()`: the end of every server, exactly once. */
+  async function retire(mcpServer) {
+    try {
+      await onClose?.(mcpServer);
+    } catch (error) {
+      console.error("[mcp-proxy] error in onClose", error);
+    }
+    await closeQuietly(mcpServer);
   }
 
   async function auth(event) {
@@ -190,14 +231,7 @@ async function startHTTPServer(options) {
   async function close(event) {
     const session = sessions.get(event.session);
     sessions.delete(event.session);
-    if (session) {
-      try {
-        await onClose?.(session.server);
-      } catch (error) {
-        console.error("[mcp-proxy] error in onClose", error);
-      }
-      await closeQuietly(session.server);
-    }
+    if (session) await retire(session.server);
     server.sessionClosed(event.token);
   }
 
@@ -225,9 +259,10 @@ async function startHTTPServer(options) {
     try {
       await onUnhandledRequest(req, res);
     } catch (error) {
-      console.error("[mcp-proxy] error in onUnhandledRequest", error);
+      // mcp-proxy 6.7's answer and log text.
+      console.error("[mcp-proxy] error handling custom route", error);
       if (!res.headersSent && !res.writableEnded) {
-        res.writeHead(500, { "content-type": "text/plain" }).end("Internal Server Error");
+        res.writeHead(500, { "content-type": "text/plain" }).end("Error handling custom route");
       } else if (!res.writableEnded) {
         res.end();
       }

@@ -15,13 +15,24 @@ class NativeTransport {
     this._eventStore = eventStore;
     this._key = key;
     this._closed = false;
+    this._started = false;
     this.sessionId = sessionId ?? undefined;
     this.onmessage = undefined;
     this.onclose = undefined;
     this.onerror = undefined;
   }
 
-  async start() {}
+  /** Runs `callback` once `start()` was called (the server's handlers are set by then). */
+  _whenStarted(callback) {
+    if (this._started) callback();
+    else this._onStart = callback;
+  }
+
+  async start() {
+    this._started = true;
+    this._onStart?.();
+    this._onStart = undefined;
+  }
 
   async send(message, options) {
     const relatedId = options?.relatedRequestId;

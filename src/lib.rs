@@ -246,11 +246,20 @@ impl NativeServer {
     }
 
     /// `respondWith(response)` inside the handler of request `request_id` (JSON text of
-    /// its id): answers that HTTP exchange instead. False when it already started.
+    /// its id), at the call: claims that HTTP exchange. Null when it already started; else
+    /// the token for `answerClaim` once the response is read.
     #[napi]
-    pub fn respond_with(&self, session: String, request_id: String, response: JsOutcome) -> bool {
+    pub fn claim_exchange(&self, session: String, request_id: String) -> Option<i64> {
         self.server
-            .respond_with(&session, &request_id, response_from_js(response))
+            .claim_exchange(&session, &request_id)
+            .map(|token| token as i64)
+    }
+
+    /// The response of a `claimExchange`, read. False when nobody waits for it any more.
+    #[napi]
+    pub fn answer_claim(&self, token: i64, response: JsOutcome) -> bool {
+        self.server
+            .answer_claim(token as u64, response_from_js(response))
     }
 
     /// `onUnhandledRequest`'s `res` sent its head: status, status text, every header line

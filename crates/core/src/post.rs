@@ -336,7 +336,7 @@ impl Shared {
         } = post;
         match answer {
             Answer::Json(done) => match or_takeover(&mut takeover, done).await {
-                Err(taken) => self.taken_over(taken),
+                Err(taken) => self.taken_over(taken).await,
                 Ok(Ok(responses)) => {
                     let body = if posted.batch {
                         format!("[{}]", responses.join(","))
@@ -361,12 +361,12 @@ impl Shared {
                 };
                 let first = match or_takeover(&mut takeover, first).await {
                     Ok(first) => first,
-                    Err(taken) => return self.taken_over(taken),
+                    Err(taken) => return self.taken_over(taken).await,
                 };
                 session.commit(stream);
                 // A takeover that raced the first frame still wins: nothing is written yet.
                 if let Ok(taken) = takeover.try_recv() {
-                    return self.taken_over(taken);
+                    return self.taken_over(taken).await;
                 }
                 let queued: Vec<Bytes> = match first {
                     First::Frame(frame) => prime.into_iter().chain(Some(frame)).collect(),
@@ -385,9 +385,23 @@ impl Shared {
     }
 
     /// The answer of an exchange a handler took over before anything was written.
-    fn taken_over(&self, taken: Takeover) -> Reply {
+    async fn taken_over(&self, taken: Takeover) -> Reply {
         match taken {
             Takeover::Response(response) => reply::response_like(&response),
+            Takeover::Claimed { token, response } => {
+                match tokio::time::timeout(self.config.callback_timeout, response).await {
+                    Ok(Ok(response)) => reply::response_like(&response),
+                    _ => {
+                        self.forget_claim(token);
+                        reply::error(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            -32603,
+                            "Internal error: the response given to respondWith could not be read",
+                            None,
+                        )
+                    }
+                }
+            }
             Takeover::InsufficientScope { challenge, json } => {
                 self.insufficient_scope(&challenge, json)
             }

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     pub(crate) replayed: Waiters<Option<Replayed>>,
     pub(crate) authenticated: Waiters<AuthOutcome>,
     pub(crate) origin_verdicts: Waiters<bool>,
+    /// Responses of `respondWith` claims the host is still reading, by claim token.
+    claims: Mutex<HashMap<u64, oneshot::Sender<ResponseLike>>>,
     /// `res` writes of running `onUnhandledRequest` hooks, by token.
     hooks: Mutex<HashMap<u64, HookSender>>,
     /// The 2026-07-28 leg: exchanges in flight and listen streams.
@@ -84,6 +86,11 @@ impl Shared {
 
     pub(crate) fn forget_hook(&self, token: u64) {
         lock(&self.hooks).remove(&token);
+    }
+
+    /// A claim whose response will not be awaited any more.
+    pub(crate) fn forget_claim(&self, token: u64) {
+        lock(&self.claims).remove(&token);
     }
 
     /// Ends a session: closes its streams and asks the host to run `onClose` and close the
@@ -303,6 +310,7 @@ impl Server {
             replayed: Waiters::default(),
             authenticated: Waiters::default(),
             origin_verdicts: Waiters::default(),
+            claims: Mutex::new(HashMap::new()),
             hooks: Mutex::new(HashMap::new()),
             modern: Default::default(),
             next_token: AtomicU64::new(1),
@@ -367,12 +375,28 @@ impl Server {
         self.shared.replayed.answer(token, replayed);
     }
 
-    /// `respondWith(response)` inside the handler of `request_id` (raw JSON id): answers that
-    /// request's HTTP exchange with `response`. False when its headers already went out.
-    pub fn respond_with(&self, session: &str, request_id: &str, response: ResponseLike) -> bool {
-        self.shared
-            .session(session)
-            .is_some_and(|s| s.take_over(request_id, Takeover::Response(response)))
+    /// `respondWith(response)` inside the handler of `request_id` (raw JSON id), at the call:
+    /// claims that request's HTTP exchange before anything else can answer it, so the
+    /// handler's own later result is discarded. `None` when its headers already went out
+    /// (or it is not in flight); else the token to give the response to, with
+    /// [`Server::answer_claim`], once the host has read it.
+    pub fn claim_exchange(&self, session: &str, request_id: &str) -> Option<u64> {
+        let session = self.shared.session(session)?;
+        let token = self.shared.token();
+        let (tx, response) = oneshot::channel();
+        lock(&self.shared.claims).insert(token, tx);
+        if session.take_over(request_id, Takeover::Claimed { token, response }) {
+            Some(token)
+        } else {
+            self.shared.forget_claim(token);
+            None
+        }
+    }
+
+    /// The response of a claim, read. False when nobody waits for it any more.
+    pub fn answer_claim(&self, token: u64, response: ResponseLike) -> bool {
+        let waiting = lock(&self.shared.claims).remove(&token);
+        waiting.is_some_and(|tx| tx.send(response).is_ok())
     }
 
     /// A write of an `onUnhandledRequest` hook's `res`. False when nobody reads it any more
@@ -472,5 +496,6 @@ impl Server {
         self.shared.authenticated.clear();
         self.shared.origin_verdicts.clear();
         lock(&self.shared.hooks).clear();
+        lock(&self.shared.claims).clear();
     }
 }

@@ -25,8 +25,14 @@ pub enum Answer {
 /// Replaces a POST's whole HTTP answer while its headers have not gone out.
 #[derive(Debug)]
 pub enum Takeover {
-    /// `respondWith(response)` from a request handler.
+    /// A response given whole (a Rust host, tests).
     Response(ResponseLike),
+    /// `respondWith(response)` claimed the exchange at the call, before the host read the
+    /// response; it follows on `response`, answered through `Server::answer_claim(token)`.
+    Claimed {
+        token: u64,
+        response: oneshot::Receiver<ResponseLike>,
+    },
     /// An error response carrying mcp-proxy's scope challenge, answered as a 403; `json` is
     /// that JSON-RPC error response, which becomes the body.
     InsufficientScope {
