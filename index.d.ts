@@ -141,6 +141,8 @@ export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
   sslCa?: string;
   /** Bytes; `false` = unbounded (default 10 MiB). */
   maxBodySize?: number | false;
+  /** Messages in one JSON-RPC batch; more → 400 -32600 (default 10000). Not in mcp-proxy. */
+  maxBatchSize?: number;
   /** Idle keep-alive connection timeout, ms (default 300000). */
   keepAliveTimeout?: number;
   /** A session idle this long is closed, ms (default 30 minutes; mcp-proxy 6.7). */

@@ -9,6 +9,7 @@ const DEFAULT_STREAM_ENDPOINT = "/mcp";
 const DEFAULT_SSE_ENDPOINT = "/sse";
 const DEFAULT_EVENT_STORE_MAX_EVENTS = 1000;
 const DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024;
+const DEFAULT_MAX_BATCH_SIZE = 10_000;
 const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 300_000;
 const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 30 * 60_000;
 const DEFAULT_CALLBACK_TIMEOUT_MS = 30_000;
@@ -86,6 +87,7 @@ function nativeOptions(options) {
     eventStoreMaxEvents: eventStoreMaxEvents(options),
     externalEventStore: externalEventStore(options) !== undefined,
     maxBodySize,
+    maxBatchSize: options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
     keepAliveTimeoutMs: options.keepAliveTimeout ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
     sessionIdleTimeoutMs: options.sessionIdleTimeout ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS,
     callbackTimeoutMs: options.callbackTimeout ?? DEFAULT_CALLBACK_TIMEOUT_MS,

@@ -40,6 +40,8 @@ pub struct NativeOptions {
     pub external_event_store: bool,
     /// 0 = unbounded.
     pub max_body_size: f64,
+    /// Messages per JSON-RPC batch.
+    pub max_batch_size: f64,
     pub keep_alive_timeout_ms: f64,
     pub session_idle_timeout_ms: f64,
     pub callback_timeout_ms: f64,
@@ -69,6 +71,17 @@ fn millis(ms: f64, what: &str) -> Result<Duration> {
         ));
     }
     Ok(Duration::from_millis(ms as u64))
+}
+
+/// A count option: a positive integer.
+fn count(value: f64, what: &str) -> Result<usize> {
+    if !(value.is_finite() && value >= 1.0 && value.fract() == 0.0) {
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!("{what} must be a positive integer"),
+        ));
+    }
+    Ok(value as usize)
 }
 
 fn cors_from_js(c: NativeCors) -> CorsConfig {
@@ -133,6 +146,7 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
             },
         },
         max_body_size: (o.max_body_size > 0.0).then_some(o.max_body_size as usize),
+        max_batch_size: count(o.max_batch_size, "maxBatchSize")?,
         keep_alive_timeout: millis(o.keep_alive_timeout_ms, "keepAliveTimeout")?,
         session_idle_timeout: millis(o.session_idle_timeout_ms, "sessionIdleTimeout")?,
         callback_timeout: millis(o.callback_timeout_ms, "callbackTimeout")?,

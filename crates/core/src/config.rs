@@ -10,6 +10,9 @@ use crate::tls::TlsFiles;
 
 /// Default `maxBodySize`: 10 MiB.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;
+/// Default `maxBatchSize`: messages in one JSON-RPC batch. Batches exist only for clients
+/// on 2025-03-26 and are small in practice; the cap bounds the work one POST can ask for.
+pub const DEFAULT_MAX_BATCH_SIZE: usize = 10_000;
 /// Default `keepAliveTimeout` (mcp-proxy's): 300 s.
 pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Default idle time after which a session is reaped.
@@ -54,6 +57,8 @@ pub struct Config {
     pub event_store: EventStoreMode,
     /// `None` = unbounded.
     pub max_body_size: Option<usize>,
+    /// Messages per JSON-RPC batch; more is 400 -32600.
+    pub max_batch_size: usize,
     pub keep_alive_timeout: Duration,
     pub session_idle_timeout: Duration,
     pub callback_timeout: Duration,
@@ -87,6 +92,7 @@ impl Default for Config {
                 max_events: DEFAULT_MAX_EVENTS,
             },
             max_body_size: Some(DEFAULT_MAX_BODY_SIZE),
+            max_batch_size: DEFAULT_MAX_BATCH_SIZE,
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
             session_idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
             callback_timeout: DEFAULT_CALLBACK_TIMEOUT,

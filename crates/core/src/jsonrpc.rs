@@ -1,12 +1,16 @@
 //! JSON-RPC 2.0 as the transport needs it: classify what a client posted and what the
-//! server sends, without building a full value tree. Ids are kept as their raw JSON text
-//! (`1` and `"1"` are different ids), which is also how JS names them across the boundary.
+//! server sends, without building a full value tree. Ids are kept as canonical JSON text
+//! (`request_id`): `1` and `"1"` differ, `1.0` and `1` do not, as in JS.
 
-use serde::de::IgnoredAny;
-use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
+use std::collections::HashSet;
+use std::fmt;
 
 use crate::auth::challenge::InsufficientScope;
+use crate::message_schema;
+use crate::request_id::{self, IdError};
 
 /// The MCP protocol versions the transport accepts in `MCP-Protocol-Version`
 /// (the SDK's `SUPPORTED_PROTOCOL_VERSIONS`, newest first).
@@ -80,19 +84,74 @@ impl Posted {
 pub enum ParseError {
     /// Not JSON at all.
     InvalidJson,
-    /// JSON, but not a JSON-RPC message or a non-empty batch of them.
+    /// JSON, but not a JSON-RPC message (as the MCP SDK's schema has it) or a non-empty
+    /// batch of them.
     NotJsonRpc,
+    /// A JSON-RPC message the server could not answer as sent (an id that does not
+    /// round-trip through JS, a repeated id in a batch, a batch over the cap): 400 -32600.
+    InvalidRequest {
+        message: String,
+        /// The canonical id of the request concerned, when it has a usable one.
+        id: Option<String>,
+    },
 }
 
-#[derive(Deserialize)]
+impl ParseError {
+    fn invalid(message: impl Into<String>, id: Option<String>) -> Self {
+        ParseError::InvalidRequest {
+            message: message.into(),
+            id,
+        }
+    }
+}
+
+/// The top-level members of one message. Unknown members are noted, not skipped: the SDK's
+/// schema is strict and drops a message that has one.
+#[derive(Default)]
 struct Probe<'a> {
     jsonrpc: Option<&'a str>,
-    #[serde(borrow)]
     id: Option<&'a RawValue>,
     method: Option<String>,
-    params: Option<InitParams>,
-    result: Option<IgnoredAny>,
-    error: Option<IgnoredAny>,
+    params: Option<&'a RawValue>,
+    result: Option<&'a RawValue>,
+    error: Option<&'a RawValue>,
+    unknown: bool,
+}
+
+impl<'de> Deserialize<'de> for Probe<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> Visitor<'de> for Members {
+            type Value = Probe<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON-RPC message object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Probe<'de>, A::Error> {
+                let mut probe = Probe::default();
+                // Borrowed keys: an escaped key (`"\u0069d"`) fails the parse instead of
+                // being read differently here and in JS. A repeated key keeps the last value,
+                // as `JSON.parse` does.
+                while let Some(key) = map.next_key::<&'de str>()? {
+                    match key {
+                        "jsonrpc" => probe.jsonrpc = Some(map.next_value()?),
+                        "id" => probe.id = Some(map.next_value()?),
+                        "method" => probe.method = Some(map.next_value()?),
+                        "params" => probe.params = Some(map.next_value()?),
+                        "result" => probe.result = Some(map.next_value()?),
+                        "error" => probe.error = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                            probe.unknown = true;
+                        }
+                    }
+                }
+                Ok(probe)
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
 }
 
 #[derive(Deserialize)]
@@ -101,29 +160,56 @@ struct InitParams {
     protocol_version: Option<String>,
 }
 
-fn valid_id(id: &RawValue) -> bool {
-    let text = id.get();
-    text.starts_with('"') || text.starts_with('-') || text.as_bytes()[0].is_ascii_digit()
+/// The canonical id of a message, or why it cannot be used.
+fn message_id(raw: &RawValue) -> Result<String, ParseError> {
+    match request_id::canonical(raw.get()) {
+        Ok(id) => Ok(id.into_owned()),
+        Err(IdError::Invalid) => Err(ParseError::NotJsonRpc),
+        Err(IdError::Null) => Err(ParseError::invalid(
+            "Invalid Request: the id must not be null",
+            None,
+        )),
+        Err(IdError::NotRoundTrip) => Err(ParseError::invalid(
+            "Invalid Request: the id must be a string or an integer from -(2^53-1) to 2^53-1",
+            None,
+        )),
+    }
 }
 
 fn classify(probe: Probe<'_>, init_version: &mut Option<String>) -> Result<Incoming, ParseError> {
-    if probe.jsonrpc != Some("2.0") {
+    if probe.jsonrpc != Some("2.0") || probe.unknown {
         return Err(ParseError::NotJsonRpc);
     }
-    let id = match probe.id {
-        Some(id) if !valid_id(id) => return Err(ParseError::NotJsonRpc),
-        other => other.map(|id| id.get().to_string()),
-    };
-    let kind = match (&probe.method, id) {
-        (Some(_), Some(id)) => Kind::Request { id },
-        (Some(_), None) => Kind::Notification,
-        (None, Some(id)) if probe.result.is_some() || probe.error.is_some() => {
+    let id = probe.id.map(message_id).transpose()?;
+    let kind = match (&probe.method, id, probe.result, probe.error) {
+        (Some(_), id, None, None) => {
+            if !probe.params.is_none_or(message_schema::valid_params) {
+                return Err(ParseError::NotJsonRpc);
+            }
+            match id {
+                Some(id) => Kind::Request { id },
+                None => Kind::Notification,
+            }
+        }
+        (None, Some(id), Some(result), None) if probe.params.is_none() => {
+            if !message_schema::valid_params(result) {
+                return Err(ParseError::NotJsonRpc);
+            }
+            Kind::Response { id }
+        }
+        (None, Some(id), None, Some(error)) if probe.params.is_none() => {
+            if !message_schema::valid_error(error) {
+                return Err(ParseError::NotJsonRpc);
+            }
             Kind::Response { id }
         }
         _ => return Err(ParseError::NotJsonRpc),
     };
     if matches!(kind, Kind::Request { .. }) && probe.method.as_deref() == Some("initialize") {
-        *init_version = probe.params.and_then(|p| p.protocol_version);
+        *init_version = probe
+            .params
+            .and_then(|p| serde_json::from_str::<InitParams>(p.get()).ok())
+            .and_then(|p| p.protocol_version);
     }
     Ok(Incoming {
         kind,
@@ -131,8 +217,9 @@ fn classify(probe: Probe<'_>, init_version: &mut Option<String>) -> Result<Incom
     })
 }
 
-/// Parses a POST body into its messages.
-pub fn parse_posted(body: &[u8]) -> Result<Posted, ParseError> {
+/// Parses a POST body into its messages. A batch holds at most `max_batch` messages and
+/// never repeats a request id (a second request would take the first one's answer).
+pub fn parse_posted(body: &[u8], max_batch: usize) -> Result<Posted, ParseError> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     let mut initialize_version = None;
     if first == Some(&b'[') {
@@ -141,17 +228,31 @@ pub fn parse_posted(body: &[u8]) -> Result<Posted, ParseError> {
         if items.is_empty() {
             return Err(ParseError::NotJsonRpc);
         }
+        if items.len() > max_batch {
+            return Err(ParseError::invalid(
+                format!("Invalid Request: a batch may hold at most {max_batch} messages"),
+                None,
+            ));
+        }
         let mut messages = Vec::with_capacity(items.len());
         for item in items {
             let probe: Probe =
                 serde_json::from_str(item.get()).map_err(|_| ParseError::NotJsonRpc)?;
             messages.push(classify(probe, &mut initialize_version)?);
         }
-        return Ok(Posted {
+        let posted = Posted {
             messages,
             batch: true,
             initialize_version,
-        });
+        };
+        let mut seen = HashSet::with_capacity(posted.messages.len());
+        if let Some(repeated) = posted.request_ids().find(|id| !seen.insert(*id)) {
+            return Err(ParseError::invalid(
+                "Invalid Request: a batch must not repeat a request id",
+                Some(repeated.to_string()),
+            ));
+        }
+        return Ok(posted);
     }
     let raw: &RawValue = serde_json::from_slice(body).map_err(|_| ParseError::InvalidJson)?;
     let probe: Probe = serde_json::from_str(raw.get()).map_err(|_| ParseError::NotJsonRpc)?;
@@ -204,7 +305,9 @@ pub fn classify_outgoing(json: &str) -> Result<Outgoing, ParseError> {
     match (probe.method, probe.id) {
         (None, Some(id)) if probe.result.is_some() || probe.error.is_some() => {
             Ok(Outgoing::Response {
-                id: id.get().to_string(),
+                id: request_id::canonical(id.get())
+                    .map_err(|_| ParseError::NotJsonRpc)?
+                    .into_owned(),
                 insufficient_scope: probe.error.and_then(scope_challenge),
             })
         }
@@ -234,20 +337,24 @@ mod tests {
 
     #[test]
     fn classifies_single_messages() {
-        let p = parse_posted(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#).unwrap();
+        let p = parse_posted(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#, 100).unwrap();
         assert_eq!(p.messages[0].kind, Kind::Request { id: "1".into() });
         assert!(!p.batch);
-        let p = parse_posted(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
+        let p = parse_posted(
+            br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            100,
+        )
+        .unwrap();
         assert_eq!(p.messages[0].kind, Kind::Notification);
         assert!(!p.has_requests());
-        let p = parse_posted(br#"{"jsonrpc":"2.0","id":"a","result":{}}"#).unwrap();
+        let p = parse_posted(br#"{"jsonrpc":"2.0","id":"a","result":{}}"#, 100).unwrap();
         assert_eq!(p.messages[0].kind, Kind::Response { id: "\"a\"".into() });
     }
 
     #[test]
     fn string_and_number_ids_differ() {
-        let a = parse_posted(br#"{"jsonrpc":"2.0","id":"1","method":"x"}"#).unwrap();
-        let b = parse_posted(br#"{"jsonrpc":"2.0","id":1,"method":"x"}"#).unwrap();
+        let a = parse_posted(br#"{"jsonrpc":"2.0","id":"1","method":"x"}"#, 100).unwrap();
+        let b = parse_posted(br#"{"jsonrpc":"2.0","id":1,"method":"x"}"#, 100).unwrap();
         assert_ne!(a.messages[0].kind, b.messages[0].kind);
     }
 
@@ -255,6 +362,7 @@ mod tests {
     fn reads_initialize_version() {
         let p = parse_posted(
             br#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{}}}"#,
+            100,
         )
         .unwrap();
         assert!(p.has_initialize());
@@ -265,6 +373,7 @@ mod tests {
     fn batches_keep_order() {
         let p = parse_posted(
             br#" [{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","method":"b"},{"jsonrpc":"2.0","id":2,"method":"c"}]"#,
+            100,
         )
         .unwrap();
         assert!(p.batch);
@@ -273,23 +382,124 @@ mod tests {
 
     #[test]
     fn rejects_bad_input() {
-        assert_eq!(parse_posted(b"{not json"), Err(ParseError::InvalidJson));
-        assert_eq!(parse_posted(b""), Err(ParseError::InvalidJson));
-        assert_eq!(parse_posted(b"[]"), Err(ParseError::NotJsonRpc));
-        assert_eq!(parse_posted(br#"{"foo":1}"#), Err(ParseError::NotJsonRpc));
         assert_eq!(
-            parse_posted(br#"{"jsonrpc":"1.0","method":"x"}"#),
+            parse_posted(b"{not json", 100),
+            Err(ParseError::InvalidJson)
+        );
+        assert_eq!(parse_posted(b"", 100), Err(ParseError::InvalidJson));
+        assert_eq!(parse_posted(b"[]", 100), Err(ParseError::NotJsonRpc));
+        assert_eq!(
+            parse_posted(br#"{"foo":1}"#, 100),
             Err(ParseError::NotJsonRpc)
         );
         assert_eq!(
-            parse_posted(br#"{"jsonrpc":"2.0","id":{},"method":"x"}"#),
+            parse_posted(br#"{"jsonrpc":"1.0","method":"x"}"#, 100),
             Err(ParseError::NotJsonRpc)
         );
-        assert_eq!(parse_posted(br#"[1,2]"#), Err(ParseError::NotJsonRpc));
         assert_eq!(
-            parse_posted(br#"{"jsonrpc":"2.0","id":1}"#),
+            parse_posted(br#"{"jsonrpc":"2.0","id":{},"method":"x"}"#, 100),
             Err(ParseError::NotJsonRpc)
         );
+        assert_eq!(parse_posted(br#"[1,2]"#, 100), Err(ParseError::NotJsonRpc));
+        assert_eq!(
+            parse_posted(br#"{"jsonrpc":"2.0","id":1}"#, 100),
+            Err(ParseError::NotJsonRpc)
+        );
+    }
+
+    fn invalid_request(body: &[u8]) -> (String, Option<String>) {
+        match parse_posted(body, 3) {
+            Err(ParseError::InvalidRequest { message, id }) => (message, id),
+            other => panic!("expected an invalid request, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ids_are_canonical() {
+        let p = parse_posted(
+            br#"[{"jsonrpc":"2.0","id":1.0,"method":"a"},{"jsonrpc":"2.0","id":"\u0041","method":"b"}]"#,
+            100,
+        )
+        .unwrap();
+        assert_eq!(p.request_ids().collect::<Vec<_>>(), vec!["1", r#""A""#]);
+        assert_eq!(
+            classify_outgoing(r#"{"jsonrpc":"2.0","id":"\u0041","result":{}}"#),
+            Ok(Outgoing::Response {
+                id: r#""A""#.into(),
+                insufficient_scope: None
+            })
+        );
+    }
+
+    #[test]
+    fn refuses_ids_the_js_server_cannot_answer() {
+        for body in [
+            br#"{"jsonrpc":"2.0","id":null,"method":"x"}"#.as_slice(),
+            br#"{"jsonrpc":"2.0","id":1.5,"method":"x"}"#,
+            br#"{"jsonrpc":"2.0","id":9007199254740993,"method":"x"}"#,
+        ] {
+            let (message, id) = invalid_request(body);
+            assert!(message.starts_with("Invalid Request: the id"), "{message}");
+            assert_eq!(id, None);
+        }
+    }
+
+    #[test]
+    fn refuses_what_the_sdk_schema_drops() {
+        for body in [
+            br#"{"jsonrpc":"2.0","id":1,"method":"ping","extra":1}"#.as_slice(),
+            br#"{"jsonrpc":"2.0","id":1,"method":"ping","params":[1]}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"ping","params":null}"#,
+            br#"{"jsonrpc":"2.0","method":"n","params":{"_meta":{"progressToken":0.5}}}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"ping","result":{}}"#,
+            br#"{"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":"x"}}"#,
+            br#"{"jsonrpc":"2.0","id":1,"result":[]}"#,
+            br#"{"jsonrpc":"2.0","id":1,"error":{"code":"x","message":"x"}}"#,
+            br#"{"jsonrpc":"2.0","\u0069d":1,"method":"ping"}"#,
+        ] {
+            assert_eq!(
+                parse_posted(body, 100),
+                Err(ParseError::NotJsonRpc),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn batches_are_capped_and_never_repeat_an_id() {
+        let ping = |id: u32| format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#);
+        let batch = |ids: &[u32]| {
+            let items: Vec<String> = ids.iter().map(|&i| ping(i)).collect();
+            format!("[{}]", items.join(","))
+        };
+        assert!(parse_posted(batch(&[1, 2, 3]).as_bytes(), 3).is_ok());
+        let (message, _) = invalid_request(batch(&[1, 2, 3, 4]).as_bytes());
+        assert_eq!(
+            message,
+            "Invalid Request: a batch may hold at most 3 messages"
+        );
+        let (message, id) = invalid_request(
+            br#"[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","id":1.0,"method":"b"}]"#,
+        );
+        assert_eq!(
+            (message.as_str(), id.as_deref()),
+            (
+                "Invalid Request: a batch must not repeat a request id",
+                Some("1")
+            )
+        );
+    }
+
+    #[test]
+    fn a_large_batch_is_walked_once() {
+        // 200k distinct ids: a pairwise duplicate check would take minutes here.
+        let items: Vec<String> = (0..200_000)
+            .map(|i| format!(r#"{{"jsonrpc":"2.0","id":{i},"method":"ping"}}"#))
+            .collect();
+        let body = format!("[{}]", items.join(","));
+        let posted = parse_posted(body.as_bytes(), usize::MAX).unwrap();
+        assert_eq!(posted.request_ids().count(), 200_000);
     }
 
     #[test]

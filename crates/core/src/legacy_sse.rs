@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::body::Body;
 use crate::host::{CreateReason, HostEvent};
-use crate::jsonrpc;
+use crate::jsonrpc::{self, ParseError};
 use crate::pipeline::request_head;
 use crate::reply::{self, Reply};
 use crate::server::{Peer, Shared};
@@ -97,13 +97,19 @@ impl Shared {
         let Some(session) = self.session(id).filter(|s| s.legacy) else {
             return reply::error(StatusCode::NOT_FOUND, -32001, "Session not found", None);
         };
-        if jsonrpc::parse_posted(&body).is_err() {
-            return reply::error(
-                StatusCode::BAD_REQUEST,
-                -32700,
-                "Parse error: Invalid JSON-RPC message",
-                None,
-            );
+        match jsonrpc::parse_posted(&body, self.config.max_batch_size) {
+            Ok(_) => {}
+            Err(ParseError::InvalidRequest { message, id }) => {
+                return reply::error(StatusCode::BAD_REQUEST, -32600, &message, id.as_deref())
+            }
+            Err(_) => {
+                return reply::error(
+                    StatusCode::BAD_REQUEST,
+                    -32700,
+                    "Parse error: Invalid JSON-RPC message",
+                    None,
+                )
+            }
         }
         session.touch();
         self.host.dispatch(HostEvent::Deliver {

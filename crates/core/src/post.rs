@@ -61,7 +61,7 @@ impl Shared {
         let head = Arc::new(request_head(&parts, peer));
         let auth = if self.config.authenticate {
             // The id, when the body has one, makes the 401 body answer that request.
-            let parsed = jsonrpc::parse_posted(&body).ok();
+            let parsed = jsonrpc::parse_posted(&body, self.config.max_batch_size).ok();
             let id = parsed.as_ref().and_then(Posted::first_request_id);
             match self.authenticate(&head, id).await {
                 Ok(auth) => auth,
@@ -95,7 +95,7 @@ impl Shared {
                 None,
             );
         }
-        let posted = match jsonrpc::parse_posted(&body) {
+        let posted = match jsonrpc::parse_posted(&body, self.config.max_batch_size) {
             Ok(posted) => posted,
             Err(ParseError::InvalidJson) => {
                 return reply::error(
@@ -112,6 +112,9 @@ impl Shared {
                     "Parse error: Invalid JSON-RPC message",
                     None,
                 )
+            }
+            Err(ParseError::InvalidRequest { message, id }) => {
+                return reply::error(StatusCode::BAD_REQUEST, -32600, &message, id.as_deref())
             }
         };
         let header_version = match check_protocol_version(&parts.headers, posted.first_request_id())

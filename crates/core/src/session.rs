@@ -12,6 +12,7 @@ use crate::config::STREAM_BUFFER_FRAMES;
 use crate::event_store::{EventStore, StreamId, STANDALONE_STREAM};
 use crate::host::ResponseLike;
 use crate::jsonrpc::{self, Outgoing};
+use crate::request_id;
 use crate::sse;
 
 /// Where a POST wants its answers.
@@ -55,7 +56,7 @@ pub struct PostStream {
 pub enum OpenError {
     /// The session has ended.
     Closed,
-    /// This request id (raw JSON) is already in flight in the session.
+    /// This request id (canonical JSON) is already in flight in the session.
     DuplicateId(String),
 }
 
@@ -275,26 +276,29 @@ impl Session {
         json_mode: bool,
         priming: bool,
     ) -> Result<PostStream, OpenError> {
+        // Owned before the lock: the lock then only covers one map insert per request.
+        let request_ids: Vec<String> = request_ids.map(str::to_string).collect();
         let mut state = self.state();
         if state.closed {
             return Err(OpenError::Closed);
         }
-        // A second request with an id still in flight would take over the first one's
-        // answer and leave that client waiting forever: refuse it instead.
-        let request_ids: Vec<&str> = request_ids.collect();
-        for (i, request) in request_ids.iter().enumerate() {
-            if state.requests.contains_key(*request) || request_ids[..i].contains(request) {
-                return Err(OpenError::DuplicateId(request.to_string()));
-            }
-        }
-        state.last_active = Instant::now();
         let id = state.next_stream;
-        state.next_stream += 1;
+        // A second request with an id still in flight would take over the first one's
+        // answer and leave that client waiting forever: refuse it instead (the parser
+        // already refused ids repeated within one batch; this holds without it too).
         let mut pending = 0;
-        for request in request_ids {
-            state.requests.insert(request.to_string(), id);
+        for (i, request) in request_ids.iter().enumerate() {
+            if state.requests.contains_key(request) {
+                for inserted in &request_ids[..i] {
+                    state.requests.remove(inserted);
+                }
+                return Err(OpenError::DuplicateId(request.clone()));
+            }
+            state.requests.insert(request.clone(), id);
             pending += 1;
         }
+        state.last_active = Instant::now();
+        state.next_stream += 1;
         let (stream, answer) = if json_mode {
             let (tx, rx) = oneshot::channel();
             let collector = JsonCollector {
@@ -349,8 +353,11 @@ impl Session {
     /// Answers the exchange of `request_id` with `takeover` instead of its JSON-RPC
     /// responses. False when that exchange already wrote its headers or is unknown.
     pub fn take_over(&self, request_id: &str, takeover: Takeover) -> bool {
+        let Ok(request_id) = request_id::canonical(request_id) else {
+            return false;
+        };
         let mut state = self.state();
-        let Some(&stream) = state.requests.get(request_id) else {
+        let Some(&stream) = state.requests.get(request_id.as_ref()) else {
             return false;
         };
         take_over(&mut state, stream, takeover)
@@ -360,13 +367,14 @@ impl Session {
     /// before storing the event in a user-supplied store.
     pub fn stream_for(&self, json: &str, related: Option<&str>) -> Result<StreamId, SendError> {
         let outgoing = jsonrpc::classify_outgoing(json).map_err(|_| SendError::Invalid)?;
+        let related = related.and_then(|r| request_id::canonical(r).ok());
         let state = self.state();
         if state.closed {
             return Err(SendError::Closed);
         }
         let stream = match &outgoing {
             Outgoing::Response { id, .. } => state.requests.get(id),
-            Outgoing::Other => related.and_then(|r| state.requests.get(r)),
+            Outgoing::Other => related.and_then(|r| state.requests.get(r.as_ref())),
         };
         Ok(stream
             .copied()
@@ -375,7 +383,8 @@ impl Session {
     }
 
     /// Routes one message the server sends: a response to the stream of its request,
-    /// anything else to the stream of `related` (a raw request id), or the standalone stream.
+    /// anything else to the stream of `related` (a request id as JSON), or the standalone
+    /// stream.
     /// `event_id` is the id a user-supplied store gave the event, if any.
     pub fn send(
         &self,
@@ -384,6 +393,7 @@ impl Session {
         event_id: Option<&str>,
     ) -> Result<Sent, SendError> {
         let outgoing = jsonrpc::classify_outgoing(json).map_err(|_| SendError::Invalid)?;
+        let related = related.and_then(|r| request_id::canonical(r).ok());
         let mut state = self.state();
         if state.closed {
             return Err(SendError::Closed);
@@ -408,7 +418,10 @@ impl Session {
         }
         let (stream_id, is_response) = match &outgoing {
             Outgoing::Response { id, .. } => (state.requests.remove(id), true),
-            Outgoing::Other => (related.and_then(|r| state.requests.get(r).copied()), false),
+            Outgoing::Other => (
+                related.and_then(|r| state.requests.get(r.as_ref()).copied()),
+                false,
+            ),
         };
         let Some(stream_id) = stream_id.filter(|id| state.streams.contains_key(id)) else {
             if is_response && !self.legacy {
@@ -719,6 +732,10 @@ mod tests {
         assert_eq!(again.err(), Some(OpenError::DuplicateId("1".into())));
         let twice = s.open_post_stream(["2", "2"].into_iter(), false, false);
         assert_eq!(twice.err(), Some(OpenError::DuplicateId("2".into())));
+        assert!(
+            s.open_post_stream(["2"].into_iter(), false, false).is_ok(),
+            "a refused POST leaves none of its ids in flight"
+        );
         s.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None, None)
             .unwrap();
         assert!(

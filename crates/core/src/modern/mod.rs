@@ -178,7 +178,7 @@ impl Shared {
         if !self.config.modern
             || !is_json(headers)
             || !might_be_modern(body, standard.version)
-            || jsonrpc::parse_posted(body).is_err()
+            || jsonrpc::parse_posted(body, self.config.max_batch_size).is_err()
         {
             return None;
         }
