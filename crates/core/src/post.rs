@@ -158,7 +158,7 @@ impl Shared {
             EventStoreMode::InMemory { max_events } => {
                 Some(Store::Memory(EventStore::new(max_events)))
             }
-            EventStoreMode::External => Some(Store::External),
+            EventStoreMode::External => Some(Store::external()),
             EventStoreMode::Off => None,
         }
     }

@@ -356,7 +356,10 @@ impl Server {
         related: Option<&str>,
     ) -> Result<String, SendError> {
         let session = self.shared.session(session).ok_or(SendError::Closed)?;
-        Ok(session.stream_for(json, related)?.to_string())
+        let stream = session.stream_for(json, related)?;
+        Ok(session
+            .external_stream_name(stream)
+            .unwrap_or_else(|| stream.to_string()))
     }
 
     /// A message sent with the id a user-supplied store gave it.

@@ -111,8 +111,20 @@ pub enum Store {
     /// The bounded in-memory store, in Rust.
     Memory(EventStore),
     /// A user-supplied SDK `EventStore` in JS: the host stores each event before sending
-    /// it and passes its id along; replay goes through the host.
-    External,
+    /// it and passes its id along; replay goes through the host. One such store is shared
+    /// by every session (and maybe by other servers), so the session names its streams
+    /// with a random prefix of its own: `<prefix>-<stream>`.
+    External { stream_prefix: String },
+}
+
+impl Store {
+    /// A user-supplied store, with a fresh stream prefix. No `_`: the SDK's example store
+    /// reads the stream back from an event id as the part before the first `_`.
+    pub fn external() -> Self {
+        Store::External {
+            stream_prefix: uuid::Uuid::new_v4().simple().to_string(),
+        }
+    }
 }
 
 struct State {
@@ -253,7 +265,29 @@ impl Session {
 
     /// True when events go to a user-supplied store through the host.
     pub fn has_external_store(&self) -> bool {
-        matches!(self.state().store, Some(Store::External))
+        matches!(self.state().store, Some(Store::External { .. }))
+    }
+
+    /// The name of `stream` in a user-supplied store: unique across sessions and servers.
+    pub fn external_stream_name(&self, stream: StreamId) -> Option<String> {
+        match &self.state().store {
+            Some(Store::External { stream_prefix }) => Some(format!("{stream_prefix}-{stream}")),
+            _ => None,
+        }
+    }
+
+    /// The stream of this session a user-supplied store's replay named; `None` for a name
+    /// that is not one of this session's (another session's stream must never be replayed
+    /// here).
+    pub fn external_stream(&self, name: &str) -> Option<StreamId> {
+        match &self.state().store {
+            Some(Store::External { stream_prefix }) => name
+                .strip_prefix(stream_prefix.as_str())?
+                .strip_prefix('-')?
+                .parse()
+                .ok(),
+            _ => None,
+        }
     }
 
     pub fn touch(&self) {
@@ -714,6 +748,19 @@ mod tests {
             s.open_post_stream(std::iter::empty(), false, false).err(),
             Some(OpenError::Closed)
         );
+    }
+
+    #[test]
+    fn external_stream_names_are_unique_and_only_read_back_by_their_session() {
+        let a = Session::new("a".into(), None, None, Some(Store::external()));
+        let b = Session::new("b".into(), None, None, Some(Store::external()));
+        let name = a.external_stream_name(3).unwrap();
+        assert!(!name.contains('_'), "{name}");
+        assert_ne!(Some(&name), b.external_stream_name(3).as_ref());
+        assert_eq!(a.external_stream(&name), Some(3));
+        assert_eq!(b.external_stream(&name), None);
+        assert_eq!(a.external_stream("3"), None);
+        assert_eq!(session(true).external_stream_name(3), None);
     }
 
     #[test]

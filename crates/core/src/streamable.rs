@@ -152,7 +152,9 @@ impl Shared {
         let Some(Some(replayed)) = done.answer(self.config.callback_timeout).await else {
             return bad_request("Bad Request: Unknown Last-Event-ID", None);
         };
-        let Some(stream) = replayed.stream.parse().ok() else {
+        // A shared store replays whatever stream the id belongs to: one that is not this
+        // session's is refused exactly like an unknown id, and none of it is written.
+        let Some(stream) = session.external_stream(&replayed.stream) else {
             return bad_request("Bad Request: Unknown Last-Event-ID", None);
         };
         match session.attach(stream) {
