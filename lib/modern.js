@@ -47,6 +47,11 @@ function headerLines(headers) {
   return lines;
 }
 
+/** The SDK's reports of requests its ladder refused (bad input, not server failures). */
+function isRejection(error) {
+  return /^Rejected /.test(error?.message ?? "") || error?.code === -32022 || error?.code === -32021;
+}
+
 function requestId(message) {
   const id = message?.id;
   return typeof id === "string" || typeof id === "number" ? id : null;
@@ -77,7 +82,9 @@ function createModernLeg(options, getNative, helpers) {
       handler = sdk.createMcpHandler(factory, {
         legacy: "reject",
         onerror(error) {
-          if (error !== STOP && !current.getStore()?.stopped) console.error("[mcp-proxy] modern handler error", error);
+          // The SDK also reports each request it rejects; a client's mistake is not logged.
+          if (error === STOP || current.getStore()?.stopped || isRejection(error)) return;
+          console.error("[mcp-proxy] modern handler error", error);
         },
       });
       handlers.set(sdk, handler);

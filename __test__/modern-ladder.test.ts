@@ -1,0 +1,118 @@
+// The answers to malformed 2026-07-28 requests (CONTRACT §12 "Bad input"): for each case
+// the SDK v2 handler itself (createMcpHandler, in process) is the oracle, and the server
+// must answer the same status and JSON-RPC body. Rust answers the ladder without creating a
+// server; what only the SDK's schema can word goes to the SDK, still before createServer.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMcpHandler } from "@modelcontextprotocol/server";
+import { serve, until, type Running } from "./helpers";
+import { modernServer } from "./fixtures/modernServer";
+
+const PV = "io.modelcontextprotocol/protocolVersion";
+const CAPS = "io.modelcontextprotocol/clientCapabilities";
+const ENV = { [PV]: "2026-07-28", [CAPS]: {} };
+const H = { "mcp-protocol-version": "2026-07-28" };
+
+interface Case {
+  name: string;
+  body: unknown;
+  headers: Record<string, string>;
+  /** The server is created (the request got past the ladder). */
+  served?: boolean;
+}
+
+const request = (method: string, params: Record<string, unknown> = {}, id: unknown = 1) => ({
+  jsonrpc: "2.0",
+  id,
+  method,
+  params: { _meta: ENV, ...params },
+});
+const list = (meta: unknown) => ({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { _meta: meta } });
+const call = (args: Record<string, unknown>, name = "geo") => request("tools/call", { name, arguments: args });
+const callHeaders = { ...H, "mcp-method": "tools/call", "mcp-name": "geo" };
+
+const cases: Case[] = [
+  { name: "missing clientCapabilities", body: list({ [PV]: "2026-07-28" }), headers: { ...H, "mcp-method": "tools/list" } },
+  { name: "protocolVersion not a string", body: list({ [PV]: 5, [CAPS]: {} }), headers: { ...H, "mcp-method": "tools/list" } },
+  { name: "clientCapabilities not an object", body: list({ ...ENV, [CAPS]: "x" }), headers: { ...H, "mcp-method": "tools/list" } },
+  { name: "clientInfo without version", body: list({ ...ENV, "io.modelcontextprotocol/clientInfo": { name: "a" } }), headers: { ...H, "mcp-method": "tools/list" } },
+  { name: "unknown logLevel", body: list({ ...ENV, "io.modelcontextprotocol/logLevel": "loud" }), headers: { ...H, "mcp-method": "tools/list" } },
+  { name: "boolean progressToken", body: list({ ...ENV, progressToken: true }), headers: { ...H, "mcp-method": "tools/list" } },
+  { name: "header version differs from _meta", body: request("tools/list"), headers: { "mcp-protocol-version": "2025-06-18", "mcp-method": "tools/list" } },
+  { name: "Mcp-Method differs", body: request("tools/list"), headers: { ...H, "mcp-method": "tools/call" } },
+  { name: "Mcp-Method missing", body: request("tools/list"), headers: H },
+  { name: "MCP-Protocol-Version missing", body: request("tools/list"), headers: { "mcp-method": "tools/list" } },
+  { name: "Mcp-Name missing", body: call({ region: "eu" }), headers: { ...H, "mcp-method": "tools/call" } },
+  { name: "Mcp-Name differs", body: call({ region: "eu" }), headers: { ...callHeaders, "mcp-name": "other" } },
+  { name: "Mcp-Name broken base64", body: call({ region: "eu" }), headers: { ...callHeaders, "mcp-name": "=?base64?!!?=" } },
+  { name: "Mcp-Name base64 and OWS", body: call({ region: "eu" }), headers: { ...callHeaders, "mcp-name": " =?base64?Z2Vv?= ", "mcp-param-region": "eu" }, served: true },
+  { name: "Mcp-Param missing", body: call({ region: "eu" }), headers: callHeaders, served: true },
+  { name: "Mcp-Param broken base64", body: call({ region: "eu" }), headers: { ...callHeaders, "mcp-param-region": "=?base64?%%?=" }, served: true },
+  { name: "Mcp-Param differs", body: call({ region: "eu" }), headers: { ...callHeaders, "mcp-param-region": "us" }, served: true },
+  { name: "Mcp-Param not UTF-8 base64", body: call({ region: "eu" }), headers: { ...callHeaders, "mcp-param-region": "=?base64?/w==?=" }, served: true },
+  { name: "unknown version", body: list({ ...ENV, [PV]: "2027-01-01" }), headers: { "mcp-protocol-version": "2027-01-01", "mcp-method": "tools/list" } },
+  { name: "v999.0.0", body: list({ ...ENV, [PV]: "v999.0.0" }), headers: { "mcp-protocol-version": "v999.0.0", "mcp-method": "tools/list" } },
+  { name: "2025 version in _meta", body: list({ ...ENV, [PV]: "2025-06-18" }), headers: { "mcp-protocol-version": "2025-06-18", "mcp-method": "tools/list" } },
+  { name: "modern header, no _meta", body: { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }, headers: { ...H, "mcp-method": "tools/list" } },
+  { name: "modern header, _meta without the claim", body: list({ [CAPS]: {} }), headers: { ...H, "mcp-method": "tools/list" } },
+  { name: "initialize with a modern header", body: { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "a", version: "1" } } }, headers: H },
+  { name: "initialize with an envelope", body: request("initialize"), headers: { ...H, "mcp-method": "initialize" } },
+  { name: "ping", body: request("ping"), headers: { ...H, "mcp-method": "ping" } },
+  { name: "logging/setLevel", body: request("logging/setLevel", { level: "info" }), headers: { ...H, "mcp-method": "logging/setLevel" } },
+  { name: "resources/subscribe", body: request("resources/subscribe", { uri: "test://readme" }), headers: { ...H, "mcp-method": "resources/subscribe" } },
+  { name: "unknown method", body: request("foo/bar"), headers: { ...H, "mcp-method": "foo/bar" }, served: true },
+  { name: "batch with a modern request", body: [request("tools/list")], headers: { ...H, "mcp-method": "tools/list" } },
+  { name: "notification", body: { jsonrpc: "2.0", method: "notifications/cancelled", params: { _meta: ENV, requestId: 1 } }, headers: {} },
+  { name: "notification with a 2025 version", body: { jsonrpc: "2.0", method: "notifications/x", params: { _meta: { ...ENV, [PV]: "2025-06-18" } } }, headers: {} },
+  { name: "listen without a filter", body: request("subscriptions/listen"), headers: { ...H, "mcp-method": "subscriptions/listen" } },
+  { name: "listen with a broken filter", body: request("subscriptions/listen", { notifications: { toolsListChanged: "yes" } }), headers: { ...H, "mcp-method": "subscriptions/listen" } },
+  { name: "string id echoed", body: request("tools/list", {}, "abc"), headers: { "mcp-protocol-version": "2025-11-25", "mcp-method": "tools/list" } },
+];
+
+let r: Running;
+let created = 0;
+const oracle = createMcpHandler(() => modernServer(), { legacy: "reject", onerror() {} });
+
+beforeAll(async () => {
+  r = await serve({
+    createServer: async () => {
+      created++;
+      return modernServer();
+    },
+  });
+});
+afterAll(() => r.close());
+
+async function fromOracle(c: Case): Promise<{ status: number; body: unknown }> {
+  const res = await oracle.fetch(
+    new Request("http://127.0.0.1/mcp", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...c.headers },
+      body: JSON.stringify(c.body),
+    }),
+  );
+  const text = await res.text();
+  return { status: res.status, body: text === "" ? "" : JSON.parse(text) };
+}
+
+describe("malformed 2026-07-28 requests get the SDK's answers", () => {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const before = created;
+      const res = await fetch(r.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...c.headers },
+        body: JSON.stringify(c.body),
+      });
+      const text = await res.text();
+      const ours = { status: res.status, body: text === "" ? "" : JSON.parse(text) };
+      expect(ours).toEqual(await fromOracle(c));
+      if (ours.body !== "") expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+      // Only requests past the ladder create a server (listen refusals never reach one).
+      expect(created - before).toBe(c.served ? 1 : 0);
+    });
+  }
+
+  it("leaves nothing allocated and no server open", async () => {
+    await until(() => r.closed.length === r.opened.length, "every served request closed");
+  });
+});
