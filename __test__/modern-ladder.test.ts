@@ -60,6 +60,8 @@ const cases: Case[] = [
   { name: "logging/setLevel", body: request("logging/setLevel", { level: "info" }), headers: { ...H, "mcp-method": "logging/setLevel" } },
   { name: "resources/subscribe", body: request("resources/subscribe", { uri: "test://readme" }), headers: { ...H, "mcp-method": "resources/subscribe" } },
   { name: "unknown method", body: request("foo/bar"), headers: { ...H, "mcp-method": "foo/bar" }, served: true },
+  { name: "claim in a body that is not JSON-RPC", body: { id: 1, method: "tools/list", params: { _meta: ENV } }, headers: { ...H, "mcp-method": "tools/list" } },
+  { name: "batch with a modern request and a broken one", body: [request("tools/list"), { jsonrpc: "2.0" }], headers: H },
   { name: "batch with a modern request", body: [request("tools/list")], headers: { ...H, "mcp-method": "tools/list" } },
   { name: "notification", body: { jsonrpc: "2.0", method: "notifications/cancelled", params: { _meta: ENV, requestId: 1 } }, headers: {} },
   { name: "notification with a 2025 version", body: { jsonrpc: "2.0", method: "notifications/x", params: { _meta: { ...ENV, [PV]: "2025-06-18" } } }, headers: {} },

@@ -32,7 +32,7 @@ describe("the SDK v2 client pinned to 2026-07-28", () => {
     const r = await start();
     const client = await modernClient(r.url);
     const tools = await client.listTools();
-    expect(tools.tools.map((t) => t.name).sort()).toEqual(["echo", "wait"]);
+    expect(tools.tools.map((t) => t.name).sort()).toEqual(["echo", "geo", "wait"]);
     const result = await client.callTool({ name: "echo", arguments: { text: "hi" } });
     expect(result.content).toEqual([{ type: "text", text: "hi" }]);
     const read = await client.readResource({ uri: "test://readme" });

@@ -197,6 +197,15 @@ fn echoable_id(message: &Map<String, Value>) -> Value {
     }
 }
 
+/// The body is, or holds, a message carrying the 2026-07-28 claim.
+pub(crate) fn claims(body: &Value) -> bool {
+    let claimed = |m: &Value| has_claim(m.as_object().and_then(|o| o.get("params")));
+    match body {
+        Value::Array(items) => items.iter().any(claimed),
+        other => claimed(other),
+    }
+}
+
 /// Routes one parsed POST body (already known to be JSON-RPC) given its headers.
 pub(crate) fn route(headers: StandardHeaders<'_>, body: &Value) -> Route {
     let headers = StandardHeaders {

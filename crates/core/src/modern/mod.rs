@@ -175,20 +175,23 @@ impl Shared {
             method: header(headers, "mcp-method"),
             name: header(headers, "mcp-name"),
         };
-        if !self.config.modern
-            || !is_json(headers)
-            || !might_be_modern(body, standard.version)
-            || jsonrpc::parse_posted(body, self.config.max_batch_size).is_err()
-        {
+        if !self.config.modern || !is_json(headers) || !might_be_modern(body, standard.version) {
             return None;
         }
         let value: Value = serde_json::from_slice(body).ok()?;
+        let route = match jsonrpc::parse_posted(body, self.config.max_batch_size) {
+            Ok(_) => ladder::route(standard, &value),
+            // Not a message the 2025 path takes; with a claim it is still 2026 traffic,
+            // and the SDK words the answer (-32600 for a body its schema refuses).
+            Err(_) if ladder::claims(&value) => Route::Sdk,
+            Err(_) => return None,
+        };
         let id = value
             .get("id")
             .filter(|id| id.is_string() || id.is_number())
             .map(Value::to_string);
         let text = || String::from_utf8_lossy(body).into_owned();
-        Some(match ladder::route(standard, &value) {
+        Some(match route {
             Route::Legacy => return None,
             Route::Reject(r) => rejection(&r),
             Route::Accepted => reply::empty(StatusCode::ACCEPTED),
