@@ -3,13 +3,18 @@
 // a `Response` from another copy of undici, another realm, or a plain object all count.
 
 function isResponseLike(value) {
-  return (
-    value !== null &&
-    typeof value === "object" &&
-    typeof value.status === "number" &&
-    "headers" in value &&
-    "statusText" in value
-  );
+  try {
+    return (
+      value !== null &&
+      typeof value === "object" &&
+      typeof value.status === "number" &&
+      "headers" in value &&
+      "statusText" in value
+    );
+  } catch {
+    // A getter (or a Proxy trap) that throws: not something that can be written back.
+    return false;
+  }
 }
 
 /** Every header line of a `Headers`, a plain record, or an array of pairs, flattened. */

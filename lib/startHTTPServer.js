@@ -21,9 +21,31 @@ function lazyRequestInfo(headersText) {
   };
 }
 
-function messageOf(error) {
-  if (error instanceof Error) return error.message;
-  return typeof error === "string" ? error : String(error);
+/**
+ * The message of a thrown value: an Error's message, a string as is, else `String(value)`
+ * when `stringify`. Undefined when reading it throws (no prototype, a getter that throws):
+ * a thrown value must never keep a request from being answered.
+ */
+function messageOf(error, stringify = true) {
+  try {
+    if (error instanceof Error) {
+      const message = error.message;
+      return typeof message === "string" ? message : undefined;
+    }
+    if (typeof error === "string") return error;
+    return stringify ? String(error) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What `createServer` must return: an object with `connect(transport)` (a `ServerLike`). */
+function isServerLike(value) {
+  try {
+    return value !== null && typeof value === "object" && typeof value.connect === "function";
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -104,14 +126,23 @@ async function startHTTPServer(options) {
 
   async function create(event) {
     const req = new IncomingMessageLike(event.request);
+    // In the map before any callback runs, so a `close` for this session (the wait was
+    // abandoned: callbackTimeout, or the client left) finds it and ends what exists by then.
+    const entry = { server: undefined, transport: undefined, ended: false };
+    sessions.set(event.session, entry);
+    const forget = () => {
+      if (sessions.get(event.session) === entry) sessions.delete(event.session);
+    };
     let mcpServer;
     try {
       mcpServer = await createServer(req);
       if (isResponseLike(mcpServer)) {
+        forget();
         server.serverReady(event.token, await responseOutcome(mcpServer));
         return;
       }
     } catch (error) {
+      forget();
       if (isResponseLike(error)) {
         server.serverReady(event.token, await responseOutcome(error));
         return;
@@ -120,13 +151,27 @@ async function startHTTPServer(options) {
       server.serverReady(event.token, { kind: "createFailed", message: messageOf(error) });
       return;
     }
+    if (entry.ended) {
+      // Created after the request was abandoned: no callback saw it, nobody will use it.
+      if (isServerLike(mcpServer)) await closeQuietly(mcpServer);
+      return;
+    }
+    if (!isServerLike(mcpServer)) {
+      forget();
+      console.error("[mcp-proxy] error creating server: createServer did not return a server (no connect method)", mcpServer);
+      server.serverReady(event.token, { kind: "createFailed", message: "createServer did not return a server" });
+      return;
+    }
     const transport = new NativeTransport(server, event.session, event.sessionId, eventStore);
-    sessions.set(event.session, { server: mcpServer, transport });
+    entry.server = mcpServer;
+    entry.transport = transport;
     // Failed before it could take a message: nobody gets a broken session, the server
     // goes (onClose once, then close), and the request gets 500 (or a Response-like).
     const fail = async (error) => {
-      sessions.delete(event.session);
       console.error("[mcp-proxy] error connecting to server", error);
+      if (entry.ended) return; // abandoned meanwhile: that close retires the server
+      entry.ended = true;
+      forget();
       const outcome = isResponseLike(error)
         ? await responseOutcome(error)
         : { kind: "connectFailed", message: messageOf(error) };
@@ -144,11 +189,9 @@ async function startHTTPServer(options) {
       await fail(error);
       return;
     }
-    if (!server.serverReady(event.token, { kind: "ready" })) {
-      // Nobody waits any more (the client left, or the wait timed out).
-      sessions.delete(event.session);
-      await retire(mcpServer);
-    }
+    // When nobody waits any more (the wait timed out, or the client left), Rust has ended
+    // the session: its `close` retires the server (CONTRACT §4.6).
+    if (!entry.ended) server.serverReady(event.token, { kind: "ready" });
   }
 
   /** `onClose(server)`, then `server.close()`: the end of every server, exactly once. */
@@ -172,8 +215,7 @@ async function startHTTPServer(options) {
         return;
       }
       console.error("[mcp-proxy] authentication error", error);
-      const message = error instanceof Error ? error.message : typeof error === "string" ? error : undefined;
-      server.authenticated(event.token, { kind: "failed", message });
+      server.authenticated(event.token, { kind: "failed", message: messageOf(error, false) });
       return;
     }
     if (isResponseLike(result)) {
@@ -190,7 +232,7 @@ async function startHTTPServer(options) {
     }
     const sessionId = req.headers["mcp-session-id"];
     const session = typeof sessionId === "string" ? sessions.get(sessionId) : undefined;
-    if (typeof session?.server.updateAuth === "function") {
+    if (typeof session?.server?.updateAuth === "function") {
       try {
         session.server.updateAuth(result);
       } catch (error) {
@@ -202,7 +244,7 @@ async function startHTTPServer(options) {
 
   function deliver(event) {
     const session = sessions.get(event.session);
-    const onmessage = session?.transport.onmessage;
+    const onmessage = session?.transport?.onmessage;
     if (!onmessage) return;
     let parsed;
     try {
@@ -231,7 +273,11 @@ async function startHTTPServer(options) {
   async function close(event) {
     const session = sessions.get(event.session);
     sessions.delete(event.session);
-    if (session) await retire(session.server);
+    if (session) {
+      session.ended = true;
+      // No server yet (createServer has not returned): nothing to retire.
+      if (session.server) await retire(session.server);
+    }
     server.sessionClosed(event.token);
   }
 
@@ -284,15 +330,44 @@ async function startHTTPServer(options) {
   const modern = createModernLeg(options, () => server, { responseOutcome, messageOf, isAuthInfo, closeQuietly });
   const handlers = { create, message: deliver, close, replay, authenticate: auth, unhandled, origin, ...modern.handlers };
 
+  // When a handler fails unexpectedly (a value user code returned or threw broke it), the
+  // request waiting for its answer still gets one at once; a second answer finds nobody.
+  const fallbacks = {
+    create: (event) => {
+      const entry = sessions.get(event.session);
+      sessions.delete(event.session);
+      if (entry?.server && !entry.ended) {
+        entry.ended = true;
+        retire(entry.server).catch(() => {});
+      }
+      server.serverReady(event.token, { kind: "createFailed", message: "Error creating server" });
+    },
+    authenticate: (event) => server.authenticated(event.token, { kind: "failed" }),
+    close: (event) => server.sessionClosed(event.token),
+    replay: (event) => server.replayDone(event.token, null, []),
+    origin: (event) => server.originChecked(event.token, false),
+  };
+
+  function failed(event, error) {
+    try {
+      console.error(`[mcp-proxy] error handling ${event.kind}`, error);
+    } catch {
+      // an unprintable value: the answer below matters more
+    }
+    try {
+      fallbacks[event.kind]?.(event);
+    } catch {
+      // the server is gone (closed meanwhile)
+    }
+  }
+
   // Called by Rust, fire-and-forget: it must never throw, or Node would crash.
   function dispatch(event) {
     try {
       const result = handlers[event.kind]?.(event);
-      if (result && typeof result.catch === "function") {
-        result.catch((error) => console.error(`[mcp-proxy] error handling ${event.kind}`, error));
-      }
+      if (result && typeof result.catch === "function") result.catch((error) => failed(event, error));
     } catch (error) {
-      console.error(`[mcp-proxy] error handling ${event.kind}`, error);
+      failed(event, error);
     }
   }
 

@@ -234,6 +234,13 @@ impl Shared {
         let outcome = self.created.register(token);
         // Registered first, so the transport can send as soon as it is connected.
         self.insert_session(session.clone());
+        // From here until the host answers, giving up (the timeout below, or the client
+        // leaving, which drops this future) ends the session: the host frees the server it
+        // may hold and runs onClose when onConnect saw it (CONTRACT §4.6).
+        let abandoned = EndOnDrop {
+            shared: self.clone(),
+            key: Some(session.key.clone()),
+        };
         self.host.dispatch(HostEvent::CreateServer {
             token,
             session: session.key.clone(),
@@ -244,7 +251,7 @@ impl Shared {
         let outcome = match outcome.answer(self.config.callback_timeout).await {
             Some(outcome) => outcome,
             None => {
-                self.discard_session(&session.key);
+                drop(abandoned);
                 return Err(reply::error(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     -32603,
@@ -253,6 +260,7 @@ impl Shared {
                 ));
             }
         };
+        abandoned.disarm();
         let Some(failure) = self.creation_failure(outcome, id) else {
             return Ok(());
         };
@@ -408,6 +416,28 @@ impl Shared {
             Takeover::InsufficientScope { challenge, json } => {
                 self.insufficient_scope(&challenge, json)
             }
+        }
+    }
+}
+
+/// Ends a session whose server the host was asked for, unless disarmed: the wait for the
+/// host's answer was abandoned.
+struct EndOnDrop {
+    shared: Arc<Shared>,
+    key: Option<Arc<str>>,
+}
+
+impl EndOnDrop {
+    fn disarm(mut self) {
+        self.key = None;
+    }
+}
+
+impl Drop for EndOnDrop {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            // Nobody waits for the host's onClose here; its answer finds nobody.
+            drop(self.shared.end_session(&key));
         }
     }
 }

@@ -488,8 +488,12 @@ impl Server {
             .iter()
             .filter_map(|k| self.shared.end_session(k))
             .collect();
+        // The host runs every onClose at once; one grace period covers them all, so ten
+        // hanging callbacks cost ON_CLOSE_TIMEOUT, not ten times it.
+        let deadline = tokio::time::Instant::now() + ON_CLOSE_TIMEOUT;
         for done in closing {
-            done.answer(ON_CLOSE_TIMEOUT).await;
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            done.answer(left).await;
         }
         self.shared.close_modern().await;
         while tasks.join_next().await.is_some() {}
