@@ -158,6 +158,8 @@ export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
    * the URIs it asked for; the function it returns runs when that stream ends.
    */
   onListenSubscriptions?: ListenSubscriptionsHandler;
+  /** Open 2026-07-28 `subscriptions/listen` streams at most (default 1024); one more → `-32603`. Not in mcp-proxy. */
+  maxListenStreams?: number;
   /** How long createServer + onConnect may take, ms (default 30000). Not in mcp-proxy. */
   callbackTimeout?: number;
   /**

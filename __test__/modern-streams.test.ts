@@ -211,6 +211,77 @@ describe("a served request", () => {
   });
 });
 
+describe("authentication on the 2026-07-28 leg", () => {
+  it("authenticate runs first; its result reaches updateAuth and, as an AuthInfo, the handler's ctx.http.authInfo", async () => {
+    const updates: unknown[] = [];
+    const seen: unknown[] = [];
+    const r = await start({
+      authenticate: async (req) =>
+        req.headers.authorization === "Bearer good" ? { token: "good", clientId: "c1", scopes: ["read"] } : undefined,
+      createServer: async () => {
+        const s = new McpServer({ name: "p", version: "1" });
+        (s as unknown as { updateAuth: (a: unknown) => void }).updateAuth = (a) => void updates.push(a);
+        s.registerTool("who", { description: "x" }, async (ctx) => {
+          seen.push(ctx.http?.authInfo);
+          return { content: [{ type: "text", text: "ok" }] };
+        });
+        return s;
+      },
+    });
+    const post = (authorization: string) =>
+      fetch(r.url, {
+        method: "POST",
+        headers: {
+          authorization,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "mcp-protocol-version": "2026-07-28",
+          "mcp-method": "tools/call",
+          "mcp-name": "who",
+        },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "who", arguments: {}, _meta: ENV } }),
+      });
+    const denied = await post("Bearer bad");
+    expect(denied.status).toBe(401);
+    expect(r.opened.length).toBe(0);
+    const ok = await post("Bearer good");
+    expect(ok.status).toBe(200);
+    await ok.text();
+    const auth = { token: "good", clientId: "c1", scopes: ["read"] };
+    expect(updates).toEqual([auth]);
+    expect(seen).toEqual([auth]);
+  });
+});
+
+describe("the listen stream limit", () => {
+  it("refuses a listen beyond maxListenStreams with -32603, and takes one again once a stream ends", async () => {
+    const r = await startWithNotify({ maxListenStreams: 3 } as Partial<StartOptions>);
+    const aborts: AbortController[] = [];
+    const open = async (id: number) => {
+      const abort = new AbortController();
+      const res = await listen(r.url, { toolsListChanged: true }, id, abort.signal);
+      await new SseReader(res).nextMessage();
+      aborts.push(abort);
+    };
+    await Promise.all([open(1), open(2), open(3)]);
+    const refused = await listen(r.url, { toolsListChanged: true }, 4);
+    expect(refused.status).toBe(200);
+    expect(await refused.json()).toEqual({ jsonrpc: "2.0", error: { code: -32603, message: "Subscription limit reached" }, id: 4 });
+    expect(r.opened.length).toBe(3);
+    aborts.pop()?.abort();
+    await until(() => r.closed.length === 1, "the dropped stream's server released");
+    await open(5);
+    for (const abort of aborts) abort.abort();
+    await until(() => r.closed.length === 4, "every stream released");
+  });
+
+  it("maxListenStreams must be a positive integer", async () => {
+    await expect(startHTTPServer({ port: 0, createServer: async () => modernServer(), maxListenStreams: 0 } as StartOptions)).rejects.toThrow(
+      /maxListenStreams/,
+    );
+  });
+});
+
 describe("server factories that fail", () => {
   const call = (url: URL) =>
     fetch(url, {

@@ -69,6 +69,15 @@ function eventStoreMaxEvents(options) {
   return max;
 }
 
+/** `maxListenStreams`: a positive integer, or the default (crates/core/src/config.rs). */
+function listenLimit(value) {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1 || value > 2 ** 32 - 1) {
+    throw new TypeError("maxListenStreams must be a positive integer");
+  }
+  return value;
+}
+
 function nativeOptions(options) {
   if (!options || typeof options.createServer !== "function") {
     throw new TypeError("startHTTPServer: createServer is required");
@@ -102,6 +111,7 @@ function nativeOptions(options) {
     sslCa: options.sslCa || undefined,
     oauthJson: options.oauth ? JSON.stringify(options.oauth) : undefined,
     modern: options.modern !== false,
+    maxListenStreams: listenLimit(options.maxListenStreams),
   };
 }
 

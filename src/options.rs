@@ -1,7 +1,7 @@
 //! `startHTTPServer` options as the JS wrapper normalised them, into a core `Config`.
 
 use mcp_proxy_core::auth::challenge::OAuthConfig;
-use mcp_proxy_core::config::{Config, EventStoreMode};
+use mcp_proxy_core::config::{Config, EventStoreMode, DEFAULT_MAX_LISTEN_STREAMS};
 use mcp_proxy_core::cors::{AllowOrigin, CorsConfig};
 use mcp_proxy_core::rebinding::RebindingPolicy;
 use mcp_proxy_core::tls::TlsFiles;
@@ -61,6 +61,8 @@ pub struct NativeOptions {
     pub oauth_json: Option<String>,
     /// `modern`: serve MCP 2026-07-28 on the stream endpoint (default true).
     pub modern: Option<bool>,
+    /// `maxListenStreams`: open 2026-07-28 listen streams at most.
+    pub max_listen_streams: Option<u32>,
 }
 
 fn millis(ms: f64, what: &str) -> Result<Duration> {
@@ -161,5 +163,8 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
         },
         api_key: o.api_key.filter(|k| !k.is_empty()),
         modern: o.modern.unwrap_or(true),
+        max_listen_streams: o
+            .max_listen_streams
+            .map_or(DEFAULT_MAX_LISTEN_STREAMS, |n| n as usize),
     })
 }

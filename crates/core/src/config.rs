@@ -13,6 +13,9 @@ pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;
 /// Default `maxBatchSize`: messages in one JSON-RPC batch. Batches exist only for clients
 /// on 2025-03-26 and are small in practice; the cap bounds the work one POST can ask for.
 pub const DEFAULT_MAX_BATCH_SIZE: usize = 10_000;
+/// Default `maxListenStreams` (the SDK's `DEFAULT_MAX_SUBSCRIPTIONS`): one more listen is
+/// answered -32603 "Subscription limit reached".
+pub const DEFAULT_MAX_LISTEN_STREAMS: usize = 1024;
 /// Default `keepAliveTimeout` (mcp-proxy's): 300 s.
 pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Default idle time after which a session is reaped.
@@ -77,6 +80,8 @@ pub struct Config {
     pub oauth: Option<OAuthConfig>,
     /// Serve MCP 2026-07-28 requests on the stream endpoint (`modern`, CONTRACT §12).
     pub modern: bool,
+    /// Open `subscriptions/listen` streams at most (`maxListenStreams`).
+    pub max_listen_streams: usize,
 }
 
 impl Default for Config {
@@ -104,6 +109,7 @@ impl Default for Config {
             tls: TlsFiles::default(),
             oauth: None,
             modern: true,
+            max_listen_streams: DEFAULT_MAX_LISTEN_STREAMS,
         }
     }
 }

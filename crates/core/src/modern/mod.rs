@@ -28,10 +28,6 @@ use exchange::WriteSender;
 use ladder::{Route, StandardHeaders, FIRST_MODERN_VERSION, PROTOCOL_VERSION_KEY};
 use listen::{Filter, Listen};
 
-/// Open listen streams at most (the SDK's `DEFAULT_MAX_SUBSCRIPTIONS`); one more is
-/// answered -32603 "Subscription limit reached".
-pub const MAX_LISTEN_STREAMS: usize = 1024;
-
 /// What the host says about the server it created for a listen stream.
 #[derive(Debug)]
 pub enum ListenOutcome {
@@ -214,7 +210,7 @@ impl Shared {
         auth: Option<Arc<str>>,
     ) -> Reply {
         let id = message["id"].clone();
-        if self.modern.listen_count() >= MAX_LISTEN_STREAMS {
+        if self.modern.listen_count() >= self.config.max_listen_streams {
             return in_band_error(-32603, "Subscription limit reached", &id);
         }
         let Some(filter) = Filter::parse(message.get("params")) else {
