@@ -1,6 +1,7 @@
 // The one MCP server every implementation serves: an SDK McpServer with an `echo` tool.
 // The HTTP servers, the mcp-proxy run and the in-process ceiling all build it from here.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { McpServer as McpServerV2 } from "@modelcontextprotocol/server";
 import { z } from "zod";
 
 export function createServer() {
@@ -8,6 +9,17 @@ export function createServer() {
   server.registerTool(
     "echo",
     { description: "Echoes its text", inputSchema: { text: z.string() } },
+    async ({ text }) => ({ content: [{ type: "text", text }] }),
+  );
+  return server;
+}
+
+/** The same echo server built with SDK v2 (`@modelcontextprotocol/server`), which serves 2026-07-28. */
+export function createModernServer() {
+  const server = new McpServerV2({ name: "bench-echo", version: "1.0.0" });
+  server.registerTool(
+    "echo",
+    { description: "Echoes its text", inputSchema: z.object({ text: z.string() }) },
     async ({ text }) => ({ content: [{ type: "text", text }] }),
   );
   return server;
@@ -26,6 +38,33 @@ export function callBody(id) {
     id,
     method: "tools/call",
     params: { name: "echo", arguments: { text: echoText(id) } },
+  });
+}
+
+export const MODERN_VERSION = "2026-07-28";
+
+/** The headers a 2026-07-28 client sends with tools/call echo (SEP-2243). */
+export const MODERN_HEADERS = {
+  "mcp-protocol-version": MODERN_VERSION,
+  "mcp-method": "tools/call",
+  "mcp-name": "echo",
+};
+
+/** A 2026-07-28 tools/call echo: stateless, the client's envelope in `_meta`. */
+export function modernCallBody(id) {
+  return JSON.stringify({
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: {
+      name: "echo",
+      arguments: { text: echoText(id) },
+      _meta: {
+        "io.modelcontextprotocol/protocolVersion": MODERN_VERSION,
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": { name: "bench-load", version: "1.0.0" },
+      },
+    },
   });
 }
 

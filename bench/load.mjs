@@ -9,6 +9,8 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import {
+  MODERN_HEADERS,
+  modernCallBody,
   callBody,
   INITIALIZED_BODY,
   INITIALIZE_BODY,
@@ -39,7 +41,12 @@ const baseHeaders = {
   accept: "application/json, text/event-stream",
 };
 
+const modern = values.mode === "modern";
+const bodyFor = modern ? modernCallBody : callBody;
+
 async function openSession() {
+  // 2026-07-28 has no session and no handshake: every request carries its envelope.
+  if (modern) return { ...baseHeaders, ...MODERN_HEADERS };
   const init = await fetch(url, { method: "POST", headers: baseHeaders, body: INITIALIZE_BODY });
   const body = await init.text();
   if (init.status !== 200) throw new Error(`initialize answered ${init.status}: ${body}`);
@@ -95,7 +102,7 @@ function cannon({ headers, connections, duration, amount, record }) {
             setupRequest(req, context) {
               context.id = nextId++;
               sent++;
-              req.body = callBody(context.id);
+              req.body = bodyFor(context.id);
               return req;
             },
             onResponse(status, body, context) {

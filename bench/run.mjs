@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench [-- --quick]`: this package against mcp-proxy@6.6.0 and the in-process
-// ceiling, same echo server, same options, same load, alternating over rounds.
+// ceiling, same echo server, same options, same load, alternating over rounds. The
+// 2026-07-28 mode ("modern") compares this package's modern leg with mcp-proxy 6.7.19's,
+// both serving the same SDK v2 echo server, and with this package's 2025 stateless mode.
 //
 // Each HTTP server runs in its own process pinned to one core (taskset); the load generator
 // (autocannon, bench/load.mjs) runs in another process pinned to the other core. The ceiling
@@ -41,12 +43,16 @@ const config = {
   sessions: Number(opts.sessions ?? (opts.quick ? 300 : 1000)),
   calls: Number(opts.calls ?? (opts.quick ? 2_000 : 100_000)),
   callsWarmup: opts.quick ? 300 : 2_000,
-  modes: (opts.modes ?? "sse,json,stateless").split(","),
+  modes: (opts.modes ?? "sse,json,stateless,modern").split(","),
   connections: [50, 1],
 };
 const IMPLS = ["native", "mcp-proxy", "ceiling"];
 const LABEL = { native: "this (native)", "mcp-proxy": "mcp-proxy 6.6.0", ceiling: "ceiling (in-process)" };
-const MODE_LABEL = { sse: "stateful SSE", json: "stateful JSON", stateless: "stateless" };
+// In the 2026-07-28 mode the three slots are: ours, mcp-proxy 6.7.19's modern leg, and our
+// 2025 stateless mode serving the same SDK v2 server (one server per request, like 2026).
+const MODERN_LABEL = { native: "this (native)", "mcp-proxy": "mcp-proxy 6.7.19", ceiling: "this, 2025 stateless" };
+const labelOf = (mode, impl) => (mode === "modern" ? MODERN_LABEL : LABEL)[impl];
+const MODE_LABEL = { sse: "stateful SSE", json: "stateful JSON", stateless: "stateless", modern: "2026-07-28" };
 
 // ---------------------------------------------------------------- environment
 
@@ -215,6 +221,19 @@ function load(server, mode, task, extra) {
 
 async function throughput(impl, mode) {
   const window = ["--warmup", String(config.warmup), "--duration", String(config.duration)];
+  if (mode === "modern") {
+    const [serverImpl, serverMode, loadMode] = {
+      native: ["native", "modern", "modern"],
+      "mcp-proxy": ["mcp-proxy-67", "modern", "modern"],
+      ceiling: ["native", "modern-stateless", "stateless"],
+    }[impl];
+    const server = await startServer(serverImpl, serverMode);
+    try {
+      return await load(server, loadMode, "throughput", ["--connections", config.connections.join(","), ...window])();
+    } finally {
+      await server.stop();
+    }
+  }
   if (impl === "ceiling") {
     return runChild(SERVER_CPU, "ceiling.mjs", ["--mode", mode, "--concurrency", config.connections.join(","), ...window]);
   }
@@ -328,13 +347,13 @@ function report(raw, rows, meta) {
           ? `${fmt(mem.calls.rssBeforeKb / 1024, 1)}→${fmt(mem.calls.rssAfterKb / 1024, 1)} MB (${mem.calls.growth >= 0 ? "+" : ""}${fmt(mem.calls.growth * 100, 1)} %)`
           : "—";
         out(
-          `| ${MODE_LABEL[mode]} | ${conns} | ${LABEL[impl]} | ${fmt(r.rps)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${r.errors} / ${r.requests} | ${fmt(r.serverCpu * 100)} % | ${impl === "ceiling" ? "—" : `${fmt(r.loadCpu * 100)} %`} | ${perSession} | ${growth} |`,
+          `| ${MODE_LABEL[mode]} | ${conns} | ${labelOf(mode, impl)} | ${fmt(r.rps)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${r.errors} / ${r.requests} | ${fmt(r.serverCpu * 100)} % | ${impl === "ceiling" && mode !== "modern" ? "—" : `${fmt(r.loadCpu * 100)} %`} | ${perSession} | ${growth} |`,
         );
       }
     }
   }
   out();
-  out("Ratios (this package / other; medians of per-round ratios). Targets from issue 5 marked ✅/❌.");
+  out("Ratios (this package / other; medians of per-round ratios). Targets from issues 5 and 11 marked ✅/❌. For 2026-07-28, \"mcp-proxy\" is 6.7.19's modern leg and \"ceiling\" is this package's 2025 stateless mode (same SDK v2 server).");
   out();
   out("| mode | conns | req/s this/mcp-proxy | p99 this/mcp-proxy | req/s this/ceiling | idle-session memory this/mcp-proxy | RSS growth over calls (this) |");
   out("|---|---:|---:|---:|---:|---:|---:|");
@@ -343,6 +362,7 @@ function report(raw, rows, meta) {
       const r = rows[mode][conns];
       const target = conns === 50;
       const stateful = mode !== "stateless";
+      const modern = mode === "modern";
       const mem = raw.memory?.[mode];
       const memRatio = mem?.native?.sessions && mem?.["mcp-proxy"]?.sessions
         ? mem.native.sessions.kbPerSession / mem["mcp-proxy"].sessions.kbPerSession
@@ -350,12 +370,12 @@ function report(raw, rows, meta) {
       const growth = mem?.native?.calls?.growth;
       const showMem = conns === config.connections[0];
       out(
-        `| ${MODE_LABEL[mode]} | ${conns} | ${fmtRatio(r.rpsVsProxy)}${target ? mark(r.rpsVsProxy >= (stateful ? 3 : 1.5)) : ""} | ${fmtRatio(r.p99VsProxy)}${target && stateful ? mark(r.p99VsProxy <= 1 / 3) : ""} | ${fmtRatio(r.rpsVsCeiling)}${target && stateful ? mark(r.rpsVsCeiling >= 0.7) : ""} | ${showMem && Number.isFinite(memRatio) ? `${fmtRatio(memRatio)}${mark(memRatio <= 0.25)}` : "—"} | ${showMem && Number.isFinite(growth) ? `${growth >= 0 ? "+" : ""}${fmt(growth * 100, 1)} %${mark(Math.abs(growth) <= 0.1)}` : "—"} |`,
+        `| ${MODE_LABEL[mode]} | ${conns} | ${fmtRatio(r.rpsVsProxy)}${target ? mark(r.rpsVsProxy >= (stateful ? 3 : 1.5)) : ""} | ${fmtRatio(r.p99VsProxy)}${target && stateful ? mark(r.p99VsProxy <= 1 / 3) : ""} | ${fmtRatio(r.rpsVsCeiling)}${target && stateful && !modern ? mark(r.rpsVsCeiling >= 0.7) : ""} | ${showMem && Number.isFinite(memRatio) ? `${fmtRatio(memRatio)}${mark(memRatio <= 0.25)}` : "—"} | ${showMem && Number.isFinite(growth) ? `${growth >= 0 ? "+" : ""}${fmt(growth * 100, 1)} %${mark(Math.abs(growth) <= 0.1)}` : "—"} |`,
       );
     }
   }
   out();
-  out("Targets: stateful 50 connections ≥ 3× mcp-proxy req/s, ≤ ⅓ of its p99, ≥ 70 % of the ceiling; stateless ≥ 1.5× mcp-proxy; idle-session memory ≤ ¼ of mcp-proxy's; RSS within 10 % over the calls.");
+  out("Targets: stateful 50 connections ≥ 3× mcp-proxy req/s, ≤ ⅓ of its p99, ≥ 70 % of the ceiling; stateless ≥ 1.5× mcp-proxy; 2026-07-28 ≥ 3× mcp-proxy 6.7.19's req/s, ≤ ⅓ of its p99; idle-session memory ≤ ¼ of mcp-proxy's; RSS within 10 % over the calls.");
   out(`Errors are failed calls / calls made (connection errors, ${2} s timeouts, non-200 or wrong bodies), summed over rounds.`);
   out();
   out("Machine:");
@@ -413,7 +433,7 @@ async function main() {
         done++;
         const c50 = result.find((r) => r.connections === 50);
         process.stdout.write(
-          `[${done}/${total}] round ${round + 1} ${mode} ${impl}: ${fmt(c50.rps)} req/s p99 ${fmtMs(c50.p99)} ms (50 conns), errors ${result.reduce((a, r) => a + r.errors, 0)}\n`,
+          `[${done}/${total}] round ${round + 1} ${mode} ${labelOf(mode, impl)}: ${fmt(c50.rps)} req/s p99 ${fmtMs(c50.p99)} ms (50 conns), errors ${result.reduce((a, r) => a + r.errors, 0)}\n`,
         );
       }
     }
@@ -421,7 +441,8 @@ async function main() {
 
   const throughputSeconds = ((Date.now() - started) / 1000).toFixed(0);
   if (!opts["no-memory"]) {
-    for (const mode of config.modes) {
+    // The 2026-07-28 mode has no sessions; its memory is not measured.
+    for (const mode of config.modes.filter((m) => m !== "modern")) {
       raw.memory[mode] = {};
       for (const impl of ["native", "mcp-proxy"]) {
         const entry = {};

@@ -1,8 +1,10 @@
 // One HTTP implementation serving the echo server, in its own (pinned) process.
-// argv: --impl native|mcp-proxy --mode sse|json|stateless --port N
+// argv: --impl native|mcp-proxy|mcp-proxy-67 --mode sse|json|stateless|modern|modern-stateless --port N
+// modern: the SDK v2 echo server, 2026-07-28 traffic (default options); modern-stateless: the
+// same SDK v2 server in 2025-era stateless mode.
 // Talks to the orchestrator over IPC: "ready" once listening; answers {type:"gc"} with memory.
 import { parseArgs } from "node:util";
-import { createServer } from "./echo-server.mjs";
+import { createModernServer, createServer } from "./echo-server.mjs";
 
 const { values } = parseArgs({
   options: { impl: { type: "string" }, mode: { type: "string" }, port: { type: "string" } },
@@ -12,10 +14,12 @@ const modeOptions = {
   sse: { stateless: false, enableJsonResponse: false },
   json: { stateless: false, enableJsonResponse: true },
   stateless: { stateless: true, enableJsonResponse: false },
+  modern: {},
+  "modern-stateless": { stateless: true, enableJsonResponse: false },
 }[values.mode];
 if (!modeOptions) throw new Error(`unknown mode ${values.mode}`);
 
-const modules = { native: "../index.mjs", "mcp-proxy": "mcp-proxy-upstream" };
+const modules = { native: "../index.mjs", "mcp-proxy": "mcp-proxy-upstream", "mcp-proxy-67": "mcp-proxy-67" };
 if (!modules[values.impl]) throw new Error(`unknown impl ${values.impl}`);
 const { startHTTPServer } = await import(modules[values.impl]);
 
@@ -26,7 +30,7 @@ console.log = () => {};
 const server = await startHTTPServer({
   port: Number(values.port),
   host: "127.0.0.1",
-  createServer,
+  createServer: values.mode.startsWith("modern") ? createModernServer : createServer,
   ...modeOptions,
 });
 
