@@ -123,6 +123,14 @@ export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
   createServer: (request: IncomingMessage) => Promise<T> | T;
   /** Called per request (§ OAuth in the README); throwing a Response-like writes it verbatim. */
   authenticate?: (request: IncomingMessage) => Promise<AuthenticateResult> | AuthenticateResult;
+  /**
+   * Who an `authenticate` result is: a session is bound to the principal that created it,
+   * and another principal's requests get 404 as if it did not exist. Default: an SDK
+   * `AuthInfo`'s `clientId` with `extra.sub`/`extra.userId` when present (never the token,
+   * which changes on refresh); any other result binds nothing. FastMCP-style `{ id }`
+   * results: `principalOf: (auth) => auth.id`. `undefined` binds nothing. Not in mcp-proxy.
+   */
+  principalOf?: (auth: any) => string | undefined;
   apiKey?: string;
   oauth?: AuthConfig;
   cors?: boolean | CorsOptions;

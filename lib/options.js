@@ -85,6 +85,9 @@ function nativeOptions(options) {
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
     throw new TypeError("startHTTPServer: port must be an integer from 0 to 65535");
   }
+  if (options.principalOf !== undefined && typeof options.principalOf !== "function") {
+    throw new TypeError("startHTTPServer: principalOf must be a function of the authenticate result");
+  }
   const maxBodySize = options.maxBodySize === false ? 0 : options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
   return {
     host: options.host ?? DEFAULT_HOST,

@@ -8,6 +8,7 @@ const { NativeTransport } = require("./transport");
 const { isResponseLike, respondOutcome } = require("./responseLike");
 const { currentExchange } = require("./exchange");
 const { ServerResponseLike } = require("./response");
+const { isAuthInfo, principalFor } = require("./principal");
 const { createModernLeg } = require("./modern");
 
 /** `extra.requestInfo` whose `headers` are folded from Rust's text only when read. */
@@ -71,17 +72,6 @@ function authJson(result) {
   }
 }
 
-/** The SDK `AuthInfo` shape: `{ token, clientId, scopes }`. */
-function isAuthInfo(value) {
-  return (
-    value !== null &&
-    typeof value === "object" &&
-    typeof value.token === "string" &&
-    typeof value.clientId === "string" &&
-    Array.isArray(value.scopes)
-  );
-}
-
 async function closeQuietly(server) {
   try {
     await server.close();
@@ -128,7 +118,7 @@ async function startHTTPServer(options) {
     const req = new IncomingMessageLike(event.request);
     // In the map before any callback runs, so a `close` for this session (the wait was
     // abandoned: callbackTimeout, or the client left) finds it and ends what exists by then.
-    const entry = { server: undefined, transport: undefined, ended: false };
+    const entry = { server: undefined, transport: undefined, ended: false, principal: event.principal ?? undefined };
     sessions.set(event.session, entry);
     const forget = () => {
       if (sessions.get(event.session) === entry) sessions.delete(event.session);
@@ -230,16 +220,26 @@ async function startHTTPServer(options) {
       });
       return;
     }
+    let principal;
+    try {
+      principal = principalFor(options.principalOf, result);
+    } catch (error) {
+      console.error("[mcp-proxy] error in principalOf", error);
+      server.authenticated(event.token, { kind: "failed" });
+      return;
+    }
     const sessionId = req.headers["mcp-session-id"];
     const session = typeof sessionId === "string" ? sessions.get(sessionId) : undefined;
-    if (typeof session?.server?.updateAuth === "function") {
+    // Another principal's result never reaches the session (Rust answers it 404).
+    const own = session?.principal === undefined || session.principal === principal;
+    if (own && typeof session?.server?.updateAuth === "function") {
       try {
         session.server.updateAuth(result);
       } catch (error) {
         console.error("[mcp-proxy] error in updateAuth", error);
       }
     }
-    server.authenticated(event.token, { kind: "allowed", auth: authJson(result) });
+    server.authenticated(event.token, { kind: "allowed", auth: authJson(result), principal });
   }
 
   function deliver(event) {

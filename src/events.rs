@@ -44,6 +44,8 @@ pub struct JsHostEvent {
     /// For `message`: the request's headers as `name\nvalue\n…` — one string instead of an
     /// object graph on the hot path; JS folds it only if a handler reads the headers.
     pub headers_text: Option<String>,
+    /// For `create`: the principal the session is bound to (what `principalOf` said).
+    pub principal: Option<String>,
 }
 
 fn head_to_js(head: &RequestHead) -> JsRequestHead {
@@ -93,6 +95,7 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
         raw_body: None,
         headers_text: None,
         uris: None,
+        principal: None,
     };
     match event {
         HostEvent::CreateServer {
@@ -101,9 +104,11 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
             session_id,
             reason,
             request,
+            principal,
         } => JsHostEvent {
             token: Some(token as i64),
             session_id,
+            principal: principal.map(|p| p.to_string()),
             reason: Some(
                 match reason {
                     CreateReason::Initialize => "initialize",
@@ -211,6 +216,8 @@ pub struct JsOutcome {
     pub www_authenticate: Option<String>,
     /// For `allowed`: the result as JSON text.
     pub auth: Option<String>,
+    /// For `allowed`: who the result says the client is (`principalOf`).
+    pub principal: Option<String>,
 }
 
 /// A Response-like object as JS read it.
@@ -243,7 +250,10 @@ pub fn outcome_from_js(o: JsOutcome) -> ServerOutcome {
 
 pub fn auth_from_js(o: JsOutcome) -> AuthOutcome {
     match o.kind.as_str() {
-        "allowed" => AuthOutcome::Allowed { auth: o.auth },
+        "allowed" => AuthOutcome::Allowed {
+            auth: o.auth,
+            principal: o.principal,
+        },
         "denied" => AuthOutcome::Denied {
             message: o.message,
             www_authenticate: o.www_authenticate,

@@ -4,7 +4,8 @@
 //
 // Access is decided per request: `authenticate` runs on every request and its result reaches
 // each handler as `extra.authInfo`, so a tool checks the token that came with THIS call, not
-// the one that opened the session (a reader's token on an admin's session gets the 403).
+// the one that opened the session (a refreshed token with fewer scopes gets the 403). A session
+// belongs to the user who created it: the reader's token on the admin's session gets 404.
 //
 // There is no authorization server here: tokens are handed out on stdout, so the protected
 // resource metadata names none (RFC 9728: `authorization_servers` is optional) and

@@ -13,16 +13,25 @@ use crate::server::Shared;
 const AUTH_FAILED: &str = "Unauthorized: Authentication failed";
 const AUTH_ERROR: &str = "Unauthorized: Authentication error";
 
+/// Who `authenticate` said the request comes from.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Authenticated {
+    /// The result as JSON text (for `extra.authInfo`).
+    pub(crate) auth: Option<Arc<str>>,
+    /// The principal a session it creates is bound to; `None` binds nothing.
+    pub(crate) principal: Option<Arc<str>>,
+}
+
 impl Shared {
-    /// Runs `authenticate(req)` when configured: `Ok` with the result as JSON text (for
-    /// `extra.authInfo`), or the answer that refuses the request.
+    /// Runs `authenticate(req)` when configured: `Ok` with what it said, or the answer that
+    /// refuses the request.
     pub(crate) async fn authenticate(
         &self,
         head: &Arc<RequestHead>,
         id: Option<&str>,
-    ) -> Result<Option<Arc<str>>, Reply> {
+    ) -> Result<Authenticated, Reply> {
         if !self.config.authenticate {
-            return Ok(None);
+            return Ok(Authenticated::default());
         }
         let token = self.token();
         let waiting = self.authenticated.register(token);
@@ -31,7 +40,10 @@ impl Shared {
             request: head.clone(),
         });
         match waiting.answer(self.config.callback_timeout).await {
-            Some(AuthOutcome::Allowed { auth }) => Ok(auth.map(Arc::from)),
+            Some(AuthOutcome::Allowed { auth, principal }) => Ok(Authenticated {
+                auth: auth.map(Arc::from),
+                principal: principal.map(Arc::from),
+            }),
             Some(AuthOutcome::Denied {
                 message,
                 www_authenticate,

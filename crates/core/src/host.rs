@@ -42,6 +42,8 @@ pub enum HostEvent {
         session_id: Option<String>,
         reason: CreateReason,
         request: Arc<RequestHead>,
+        /// The principal the session is bound to (see [`AuthOutcome::Allowed`]).
+        principal: Option<Arc<str>>,
     },
     /// Hand these JSON-RPC messages (a JSON text, one message or a batch) to the session's
     /// transport `onmessage`.
@@ -122,8 +124,13 @@ pub enum ServerOutcome {
 /// What `authenticate(req)` came to.
 #[derive(Debug, Clone)]
 pub enum AuthOutcome {
-    /// Truthy and not `{ authenticated: false }`; the result as JSON text when it has one.
-    Allowed { auth: Option<String> },
+    /// Truthy and not `{ authenticated: false }`; the result as JSON text when it has one,
+    /// and who it is (`principalOf(result)`, by default an SDK `AuthInfo`'s client and
+    /// user): a session is bound to the principal that created it.
+    Allowed {
+        auth: Option<String>,
+        principal: Option<String>,
+    },
     /// Falsy, or `{ authenticated: false, error?, wwwAuthenticate? }`.
     Denied {
         message: Option<String>,

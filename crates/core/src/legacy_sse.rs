@@ -42,7 +42,7 @@ impl Shared {
     pub(crate) async fn open_legacy(self: &Arc<Self>, parts: Parts, peer: Peer) -> Reply {
         let head = Arc::new(request_head(&parts, peer));
         let auth = match self.authenticate(&head, None).await {
-            Ok(auth) => auth,
+            Ok(authenticated) => authenticated.auth,
             Err(res) => return res,
         };
         let id = uuid::Uuid::new_v4().to_string();

@@ -7,6 +7,7 @@ use hyper::body::Incoming;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::authenticate::Authenticated;
 use crate::config::{EventStoreMode, PRIMING_DELAY};
 use crate::event_store::EventStore;
 use crate::host::{CreateReason, HostEvent, RequestHead, ServerOutcome};
@@ -43,6 +44,8 @@ struct Post {
     version: Option<String>,
     /// What `authenticate` returned, as JSON text.
     auth: Option<Arc<str>>,
+    /// Who `authenticate` said the client is: a new session is bound to it.
+    principal: Option<Arc<str>>,
 }
 
 enum First {
@@ -59,16 +62,16 @@ impl Shared {
             Err(res) => return res,
         };
         let head = Arc::new(request_head(&parts, peer));
-        let auth = if self.config.authenticate {
+        let Authenticated { auth, principal } = if self.config.authenticate {
             // The id, when the body has one, makes the 401 body answer that request.
             let parsed = jsonrpc::parse_posted(&body, self.config.max_batch_size).ok();
             let id = parsed.as_ref().and_then(Posted::first_request_id);
             match self.authenticate(&head, id).await {
-                Ok(auth) => auth,
+                Ok(authenticated) => authenticated,
                 Err(res) => return res,
             }
         } else {
-            None
+            Authenticated::default()
         };
         // CONTRACT §12: 2026-07-28 requests branch off here (no Accept check on that leg).
         if let Some(res) = self.modern(&parts.headers, &body, &head, &auth).await {
@@ -129,6 +132,7 @@ impl Shared {
             text: String::from_utf8(body).unwrap_or_default(),
             head,
             auth,
+            principal,
         };
         if self.config.stateless {
             return self.stateless_post(post).await;
@@ -136,8 +140,13 @@ impl Shared {
         match header(&parts.headers, SESSION_HEADER) {
             None => self.initialize(post).await,
             Some(id) => {
-                // A legacy /sse session is not reachable here (GET and DELETE refuse it too).
-                let Some(session) = self.session(id).filter(|s| !s.legacy) else {
+                // A legacy /sse session is not reachable here (GET and DELETE refuse it too),
+                // nor is another principal's session.
+                let principal = post.principal.as_deref();
+                let Some(session) = self
+                    .session(id)
+                    .filter(|s| !s.legacy && s.belongs_to(principal))
+                else {
                     return session_not_found(post.posted.first_request_id());
                 };
                 if post.posted.has_initialize() {
@@ -180,12 +189,15 @@ impl Shared {
             );
         }
         let id = uuid::Uuid::new_v4().to_string();
-        let session = Arc::new(Session::new(
-            Arc::from(id.as_str()),
-            Some(id),
-            post.version.clone(),
-            self.new_store(),
-        ));
+        let session = Arc::new(
+            Session::new(
+                Arc::from(id.as_str()),
+                Some(id),
+                post.version.clone(),
+                self.new_store(),
+            )
+            .bound_to(post.principal.clone()),
+        );
         if let Err(res) = self
             .create_server(
                 &session,
@@ -247,6 +259,7 @@ impl Shared {
             session_id: session.id.clone(),
             reason,
             request: head.clone(),
+            principal: session.principal.clone(),
         });
         let outcome = match outcome.answer(self.config.callback_timeout).await {
             Some(outcome) => outcome,
@@ -304,6 +317,7 @@ impl Shared {
             head,
             version,
             auth,
+            principal: _,
         } = post;
         let session_id = session.id.as_deref();
         let deliver = HostEvent::Deliver {

@@ -149,6 +149,9 @@ pub struct Session {
     /// What `authenticate` returned for the request that opened the session (JSON text):
     /// legacy posts are authorized by the session id and carry it as theirs.
     pub auth: Option<Arc<str>>,
+    /// The principal that created the session (CONTRACT §4.6); requests of another one
+    /// are answered as if the session did not exist. `None` = not bound.
+    pub principal: Option<Arc<str>>,
     state: Mutex<State>,
 }
 
@@ -235,6 +238,7 @@ impl Session {
             protocol_version,
             legacy: false,
             auth: None,
+            principal: None,
             state: Mutex::new(State {
                 streams: HashMap::new(),
                 requests: HashMap::new(),
@@ -255,6 +259,20 @@ impl Session {
             auth,
             ..Session::new(key.clone(), Some(key.to_string()), None, None)
         }
+    }
+
+    /// Binds the session to the principal that creates it.
+    pub fn bound_to(mut self, principal: Option<Arc<str>>) -> Self {
+        self.principal = principal;
+        self
+    }
+
+    /// Whether a request from `principal` may use this session: an unbound session is
+    /// anyone's, a bound one only its creator's.
+    pub fn belongs_to(&self, principal: Option<&str>) -> bool {
+        self.principal
+            .as_deref()
+            .is_none_or(|own| Some(own) == principal)
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -726,6 +744,15 @@ mod tests {
         let resumed = s.resume(&id).unwrap();
         assert_eq!(resumed.frames.len(), 1);
         assert!(resumed.live.is_some());
+    }
+
+    #[test]
+    fn a_bound_session_belongs_to_its_principal_only() {
+        let unbound = session(false);
+        assert!(unbound.belongs_to(None) && unbound.belongs_to(Some("a")));
+        let bound = session(false).bound_to(Some("a".into()));
+        assert!(bound.belongs_to(Some("a")));
+        assert!(!bound.belongs_to(Some("b")) && !bound.belongs_to(None));
     }
 
     #[test]

@@ -73,21 +73,24 @@ impl Shared {
             return self.post(req, peer).await;
         }
         let (parts, _body) = req.into_parts();
+        let mut principal = None;
         if self.config.authenticate {
             let head = Arc::new(request_head(&parts, peer));
-            if let Err(res) = self.authenticate(&head, None).await {
-                return res;
+            match self.authenticate(&head, None).await {
+                Ok(authenticated) => principal = authenticated.principal,
+                Err(res) => return res,
             }
         }
+        let principal = principal.as_deref();
         match parts.method {
-            Method::GET => self.get(&parts.headers).await,
-            Method::DELETE => self.delete(&parts.headers).await,
+            Method::GET => self.get(&parts.headers, principal).await,
+            Method::DELETE => self.delete(&parts.headers, principal).await,
             _ if self.config.stateless => method_not_allowed("POST"),
             _ => method_not_allowed("GET, POST, DELETE"),
         }
     }
 
-    async fn get(self: &Arc<Self>, headers: &HeaderMap) -> Reply {
+    async fn get(self: &Arc<Self>, headers: &HeaderMap, principal: Option<&str>) -> Reply {
         if self.config.stateless {
             return method_not_allowed("POST");
         }
@@ -99,7 +102,7 @@ impl Shared {
                 None,
             );
         }
-        let session = match self.known_session(headers) {
+        let session = match self.known_session(headers, principal) {
             Ok(session) => session,
             Err(res) => return res,
         };
@@ -127,11 +130,11 @@ impl Shared {
         }
     }
 
-    async fn delete(&self, headers: &HeaderMap) -> Reply {
+    async fn delete(&self, headers: &HeaderMap, principal: Option<&str>) -> Reply {
         if self.config.stateless {
             return method_not_allowed("POST");
         }
-        let session = match self.known_session(headers) {
+        let session = match self.known_session(headers, principal) {
             Ok(session) => session,
             Err(res) => return res,
         };
@@ -170,16 +173,22 @@ impl Shared {
         }
     }
 
-    fn known_session(&self, headers: &HeaderMap) -> Result<Arc<Session>, Reply> {
+    /// The session the request names, when it exists and belongs to the request's principal.
+    fn known_session(
+        &self,
+        headers: &HeaderMap,
+        principal: Option<&str>,
+    ) -> Result<Arc<Session>, Reply> {
         let Some(id) = header(headers, SESSION_HEADER) else {
             return Err(bad_request(
                 "Bad Request: Mcp-Session-Id header is required",
                 None,
             ));
         };
-        // Legacy SSE sessions are not reachable through the Streamable HTTP endpoint.
+        // Legacy SSE sessions are not reachable through the Streamable HTTP endpoint;
+        // another principal's session does not exist as far as this client can tell.
         self.session(id)
-            .filter(|s| !s.legacy)
+            .filter(|s| !s.legacy && s.belongs_to(principal))
             .ok_or_else(|| session_not_found(None))
     }
 }
