@@ -153,7 +153,11 @@ export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
   maxBatchSize?: number;
   /** Idle keep-alive connection timeout, ms (default 300000). */
   keepAliveTimeout?: number;
-  /** A session idle this long is closed, ms (default 30 minutes; mcp-proxy 6.7). */
+  /**
+   * A session with no request being served, none in flight and no stream attached for this
+   * long is closed (`onClose` runs), ms; the countdown starts when the last stream drops.
+   * Default 1800000 (30 minutes); `0` = never (as in mcp-proxy 6.7).
+   */
   sessionIdleTimeout?: number;
   /**
    * Serve MCP 2026-07-28 requests on `streamEndpoint` beside 2025-era traffic (default true;
@@ -168,6 +172,17 @@ export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
   onListenSubscriptions?: ListenSubscriptionsHandler;
   /** Open 2026-07-28 `subscriptions/listen` streams at most (default 1024); one more → `-32603`. Not in mcp-proxy. */
   maxListenStreams?: number;
+  /** A request head must arrive within this many ms, else 408 and the connection closes (default 60000, as Node; 0 = no limit). */
+  headersTimeout?: number;
+  /** Head and body must arrive within this many ms of the head's start, else 408 (default 300000, as Node; 0 = no limit). */
+  requestTimeout?: number;
+  /** Connections open at once; a new one beyond it is answered 503 and closed (default 10000). */
+  maxConnections?: number;
+  /**
+   * Bytes of MCP request bodies still arriving, all connections together; a body that would
+   * cross it gets 503 (default 256 MiB; `false` = no budget).
+   */
+  maxBufferedBodyBytes?: number | false;
   /** How long createServer + onConnect may take, ms (default 30000). Not in mcp-proxy. */
   callbackTimeout?: number;
   /**

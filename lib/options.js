@@ -13,6 +13,28 @@ const DEFAULT_MAX_BATCH_SIZE = 10_000;
 const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 300_000;
 const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 30 * 60_000;
 const DEFAULT_CALLBACK_TIMEOUT_MS = 30_000;
+// Node's http.Server defaults.
+const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
+const DEFAULT_MAX_CONNECTIONS = 10_000;
+const DEFAULT_MAX_BUFFERED_BODY_BYTES = 256 * 1024 * 1024;
+
+/** A non-negative number of milliseconds (0 = off). */
+function offOrMillis(value, fallback, name) {
+  const ms = value ?? fallback;
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
+    throw new TypeError(`startHTTPServer: ${name} must be a number of milliseconds (0 = off)`);
+  }
+  return ms;
+}
+
+function positiveInteger(value, fallback, name) {
+  const n = value ?? fallback;
+  if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) {
+    throw new TypeError(`startHTTPServer: ${name} must be a positive integer`);
+  }
+  return n;
+}
 
 /**
  * The default CORS `Access-Control-Allow-Headers`, as mcp-proxy 6.7 exports it (CONTRACT §7).
@@ -101,7 +123,13 @@ function nativeOptions(options) {
     maxBodySize,
     maxBatchSize: options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
     keepAliveTimeoutMs: options.keepAliveTimeout ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
-    sessionIdleTimeoutMs: options.sessionIdleTimeout ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS,
+    // Any value ≤ 0 turns the reaper off, as in mcp-proxy 6.7.
+    sessionIdleTimeoutMs: Math.max(0, options.sessionIdleTimeout ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS),
+    headersTimeoutMs: offOrMillis(options.headersTimeout, DEFAULT_HEADERS_TIMEOUT_MS, "headersTimeout"),
+    requestTimeoutMs: offOrMillis(options.requestTimeout, DEFAULT_REQUEST_TIMEOUT_MS, "requestTimeout"),
+    maxConnections: positiveInteger(options.maxConnections, DEFAULT_MAX_CONNECTIONS, "maxConnections"),
+    maxBufferedBodyBytes:
+      options.maxBufferedBodyBytes === false ? 0 : options.maxBufferedBodyBytes ?? DEFAULT_MAX_BUFFERED_BODY_BYTES,
     callbackTimeoutMs: options.callbackTimeout ?? DEFAULT_CALLBACK_TIMEOUT_MS,
     cors: corsOptions(options.cors),
     authenticate: typeof options.authenticate === "function",

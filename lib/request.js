@@ -29,8 +29,20 @@ function headersFromRaw(raw) {
   return headers;
 }
 
+/** Node's error for a request whose client went away mid-body. */
+function abortedError() {
+  const error = new Error("aborted");
+  error.code = "ECONNRESET";
+  return error;
+}
+
 class IncomingMessageLike extends Readable {
-  constructor(head, body) {
+  /**
+   * `acknowledge(bytes)`, when given, makes a streaming body (onUnhandledRequest): chunks
+   * come through `_receive` as Rust reads them, and each one consumed is acknowledged so
+   * Rust reads on. Without it the request has no body (the other callbacks' `req`).
+   */
+  constructor(head, acknowledge) {
     super();
     this.method = head.method;
     this.url = head.url;
@@ -45,16 +57,56 @@ class IncomingMessageLike extends Readable {
       remotePort: head.remotePort,
       encrypted: head.encrypted,
     };
-    this.complete = true;
-    this._body = body;
+    this.aborted = false;
+    this._acknowledge = acknowledge;
+    this.complete = acknowledge === undefined;
+    /** Bytes pushed while the buffer was full: acknowledged when the reader asks for more. */
+    this._owed = 0;
   }
 
   _read() {
-    if (this._body !== undefined && this._body !== null && this._body.length > 0) {
-      this.push(this._body);
+    if (this._acknowledge === undefined) {
+      this.push(null);
+      return;
     }
-    this._body = undefined;
-    this.push(null);
+    if (this._owed > 0) {
+      const owed = this._owed;
+      this._owed = 0;
+      this._acknowledge(owed);
+    }
+  }
+
+  /** A chunk of the body as it arrived. */
+  _receive(chunk) {
+    if (this.destroyed || this.complete) return;
+    if (this.push(chunk)) this._acknowledge(chunk.length);
+    else this._owed += chunk.length;
+  }
+
+  /** The body is over: `complete`, or broken off (`aborted`, `timeout`) as Node reports it. */
+  _finish(reason) {
+    if (this.destroyed || this.complete) return;
+    if (reason === "complete") {
+      this.complete = true;
+      this.push(null);
+    } else {
+      this.destroy(abortedError());
+    }
+  }
+
+  /** The client went away before the response ended. */
+  _clientGone() {
+    if (!this.destroyed && !this.complete) this.destroy(abortedError());
+  }
+
+  // As Node's IncomingMessage: `'aborted'` when the body did not arrive whole, and the error
+  // only for those who listen for it (an unhandled 'error' would crash the process).
+  _destroy(error, callback) {
+    if (!this.readableEnded || !this.complete) {
+      this.aborted = true;
+      this.emit("aborted");
+    }
+    process.nextTick(() => callback(this.listenerCount("error") > 0 ? error : null));
   }
 }
 

@@ -5,6 +5,10 @@
 const { Writable } = require("node:stream");
 const { headerLines } = require("./responseLike");
 
+// What `hookWrite` answers.
+const WRITE_GONE = 0;
+const WRITE_FULL = 2;
+
 class HeadersSentError extends Error {
   constructor() {
     super("Cannot set headers after they are sent to the client");
@@ -96,11 +100,30 @@ class ServerResponseLike extends Writable {
 
   _write(chunk, _encoding, callback) {
     this._sendHead();
-    if (!this.destroyed && !this._native.hookWrite(this._token, chunk)) {
-      // The client is gone: stop, like a Node response whose socket closed.
-      this.destroy();
+    if (this.destroyed) return callback();
+    const state = this._native.hookWrite(this._token, chunk);
+    if (state === WRITE_FULL) {
+      // The client reads slower than we write: the callback (and so Writable's 'drain')
+      // waits until Rust says the client caught up.
+      this._waiting = callback;
+      return;
     }
+    // The client is gone: stop, like a Node response whose socket closed.
+    if (state === WRITE_GONE) this.destroy();
     callback();
+  }
+
+  /** The client caught up after a write that filled the window. */
+  _drained() {
+    const callback = this._waiting;
+    this._waiting = undefined;
+    callback?.();
+  }
+
+  /** The client went away before the response ended: 'close' without 'finish', as in Node. */
+  _clientGone() {
+    if (!this.destroyed) this.destroy();
+    this._drained();
   }
 
   _final(callback) {

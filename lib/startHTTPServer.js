@@ -299,9 +299,17 @@ async function startHTTPServer(options) {
 
   // CONTRACT §3 step 5: a hook that ends (or starts) the response answers the request;
   // one that leaves it alone lets it fall through to the rest of the pipeline.
+  /** token → { req, res } of running onUnhandledRequest exchanges */
+  const hooked = new Map();
+
   async function unhandled(event) {
-    const req = new IncomingMessageLike(event.request, event.rawBody);
-    const res = new ServerResponseLike(server, event.token, req);
+    const token = event.token;
+    const req = new IncomingMessageLike(event.request, (bytes) => server.hookBodyRead(token, bytes));
+    const res = new ServerResponseLike(server, token, req);
+    hooked.set(token, { req, res });
+    // Rust reads no more of the body once the response is over (or passed on); later
+    // events for the token are ignored.
+    res.once("close", () => hooked.delete(token));
     try {
       await onUnhandledRequest(req, res);
     } catch (error) {
@@ -314,7 +322,10 @@ async function startHTTPServer(options) {
       }
       return;
     }
-    if (!res.headersSent && !res.writableEnded) server.hookPass(event.token);
+    if (!res.headersSent && !res.writableEnded) {
+      hooked.delete(token);
+      server.hookPass(token);
+    }
   }
 
   async function origin(event) {
@@ -328,7 +339,39 @@ async function startHTTPServer(options) {
   }
 
   const modern = createModernLeg(options, () => server, { responseOutcome, messageOf, isAuthInfo, closeQuietly });
-  const handlers = { create, message: deliver, close, replay, authenticate: auth, unhandled, origin, ...modern.handlers };
+  const bodyChunk = (event) => hooked.get(event.token)?.req._receive(event.rawBody);
+  function bodyEnd(event) {
+    const exchange = hooked.get(event.token);
+    exchange?.req._finish(event.reason);
+    // A body cut off (or timed out, answered 408) means the connection is going: so is `res`.
+    if (event.reason !== "complete") exchange?.res._clientGone();
+  }
+  const drain = (event) => hooked.get(event.token)?.res._drained();
+  function gone(event) {
+    const exchange = hooked.get(event.token);
+    exchange?.req._clientGone();
+    exchange?.res._clientGone();
+  }
+  function log(event) {
+    if (event.reason === "info") console.log(event.body);
+    else console.error(event.body);
+  }
+
+  const handlers = {
+    create,
+    message: deliver,
+    close,
+    replay,
+    authenticate: auth,
+    unhandled,
+    origin,
+    body: bodyChunk,
+    bodyEnd,
+    drain,
+    gone,
+    log,
+    ...modern.handlers,
+  };
 
   // When a handler fails unexpectedly (a value user code returned or threw broke it), the
   // request waiting for its answer still gets one at once; a second answer finds nobody.

@@ -1,7 +1,8 @@
 //! The shapes that cross the boundary: host events to JS, outcomes from JS.
 
 use mcp_proxy_core::{
-    AuthOutcome, CreateReason, HostEvent, RequestHead, ResponseLike, ServerOutcome,
+    AuthOutcome, BodyEnd, CreateReason, HostEvent, LogLevel, RequestHead, ResponseLike,
+    ServerOutcome,
 };
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
@@ -24,7 +25,9 @@ pub struct JsRequestHead {
 pub struct JsHostEvent {
     /// `create` | `message` | `close` | `replay` | `authenticate` | `unhandled` | `origin`
     /// (whose `body` is the Origin to judge) | `modern` | `modernCancel` | `listen` |
-    /// `listenClosed`
+    /// `listenClosed` | `body` (a chunk of a hook's request body in `raw_body`) | `bodyEnd`
+    /// (`reason`: `complete` | `aborted` | `timeout`) | `drain` | `gone` (the hook's client
+    /// left) | `log` (`reason`: `info` | `error`, `body`: the line)
     pub kind: String,
     pub token: Option<i64>,
     pub session: String,
@@ -37,7 +40,7 @@ pub struct JsHostEvent {
     pub last_event_id: Option<String>,
     /// For `message`: what `authenticate` returned for the request, as JSON text.
     pub auth: Option<String>,
-    /// For `unhandled`: the request body.
+    /// For `body`: a chunk of the request body.
     pub raw_body: Option<Buffer>,
     /// For `listen`: the requested `resourceSubscriptions`.
     pub uris: Option<Vec<String>>,
@@ -131,15 +134,46 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
             auth: auth.map(|a| a.to_string()),
             ..blank("message", &session)
         },
-        HostEvent::Unhandled {
-            token,
-            request,
-            body,
-        } => JsHostEvent {
+        HostEvent::Unhandled { token, request } => JsHostEvent {
             token: Some(token as i64),
             request: Some(head_to_js(&request)),
-            raw_body: Some(Buffer::from(body.to_vec())),
             ..blank("unhandled", "")
+        },
+        HostEvent::HookBody { token, chunk } => JsHostEvent {
+            token: Some(token as i64),
+            raw_body: Some(Buffer::from(chunk.to_vec())),
+            ..blank("body", "")
+        },
+        HostEvent::HookBodyEnd { token, end } => JsHostEvent {
+            token: Some(token as i64),
+            reason: Some(
+                match end {
+                    BodyEnd::Complete => "complete",
+                    BodyEnd::Aborted => "aborted",
+                    BodyEnd::TimedOut => "timeout",
+                }
+                .into(),
+            ),
+            ..blank("bodyEnd", "")
+        },
+        HostEvent::HookDrain { token } => JsHostEvent {
+            token: Some(token as i64),
+            ..blank("drain", "")
+        },
+        HostEvent::HookGone { token } => JsHostEvent {
+            token: Some(token as i64),
+            ..blank("gone", "")
+        },
+        HostEvent::Log { level, message } => JsHostEvent {
+            reason: Some(
+                match level {
+                    LogLevel::Info => "info",
+                    LogLevel::Error => "error",
+                }
+                .into(),
+            ),
+            body: Some(message),
+            ..blank("log", "")
         },
         HostEvent::CheckOrigin { token, origin } => JsHostEvent {
             token: Some(token as i64),

@@ -8,6 +8,7 @@ mod options;
 use mcp_proxy_core::bytes::Bytes;
 use mcp_proxy_core::hook::HookWrite;
 use mcp_proxy_core::modern::{ListenOutcome, ModernWrite, Notice};
+use mcp_proxy_core::pipe::Written;
 use mcp_proxy_core::{Replayed, Server};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -281,15 +282,29 @@ impl NativeServer {
             status_text,
             headers,
         };
-        self.server.hook_write(token as u64, head)
+        self.server.hook_write(token as u64, head) != Written::Gone
     }
 
-    /// A body chunk of `onUnhandledRequest`'s `res`. False when the client is gone.
+    /// A body chunk of `onUnhandledRequest`'s `res`: 0 when the client is gone, 1 when there
+    /// is room for more, 2 when the client reads slower than the hook writes (a `drain`
+    /// event follows once it caught up).
     #[napi]
-    pub fn hook_write(&self, token: i64, chunk: Buffer) -> bool {
+    pub fn hook_write(&self, token: i64, chunk: Buffer) -> u32 {
         let chunk = Bytes::copy_from_slice(&chunk);
-        self.server
+        match self
+            .server
             .hook_write(token as u64, HookWrite::Chunk(chunk))
+        {
+            Written::Gone => 0,
+            Written::Open => 1,
+            Written::Full => 2,
+        }
+    }
+
+    /// `onUnhandledRequest`'s `req` consumed `bytes` of the request body.
+    #[napi]
+    pub fn hook_body_read(&self, token: i64, bytes: u32) {
+        self.server.hook_body_read(token as u64, bytes as usize);
     }
 
     /// `res.end()` of `onUnhandledRequest`.

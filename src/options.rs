@@ -43,7 +43,15 @@ pub struct NativeOptions {
     /// Messages per JSON-RPC batch.
     pub max_batch_size: f64,
     pub keep_alive_timeout_ms: f64,
+    /// 0 = sessions are never reaped.
     pub session_idle_timeout_ms: f64,
+    /// 0 = no limit.
+    pub headers_timeout_ms: f64,
+    /// 0 = no limit.
+    pub request_timeout_ms: f64,
+    pub max_connections: u32,
+    /// 0 = no budget.
+    pub max_buffered_body_bytes: f64,
     pub callback_timeout_ms: f64,
     pub cors: NativeCors,
     /// An `authenticate` callback is set.
@@ -84,6 +92,14 @@ fn count(value: f64, what: &str) -> Result<usize> {
         ));
     }
     Ok(value as usize)
+}
+
+/// A duration where 0 turns the bound off (`None`).
+fn millis_or_off(ms: f64, what: &str) -> Result<Option<Duration>> {
+    if ms == 0.0 {
+        return Ok(None);
+    }
+    millis(ms, what).map(Some)
 }
 
 fn cors_from_js(c: NativeCors) -> CorsConfig {
@@ -150,7 +166,21 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
         max_body_size: (o.max_body_size > 0.0).then_some(o.max_body_size as usize),
         max_batch_size: count(o.max_batch_size, "maxBatchSize")?,
         keep_alive_timeout: millis(o.keep_alive_timeout_ms, "keepAliveTimeout")?,
-        session_idle_timeout: millis(o.session_idle_timeout_ms, "sessionIdleTimeout")?,
+        session_idle_timeout: millis_or_off(o.session_idle_timeout_ms, "sessionIdleTimeout")?
+            .unwrap_or(Duration::ZERO),
+        headers_timeout: millis_or_off(o.headers_timeout_ms, "headersTimeout")?,
+        request_timeout: millis_or_off(o.request_timeout_ms, "requestTimeout")?,
+        max_connections: match o.max_connections {
+            0 => {
+                return Err(Error::new(
+                    Status::InvalidArg,
+                    "maxConnections must be a positive integer",
+                ))
+            }
+            n => n as usize,
+        },
+        max_buffered_body_bytes: (o.max_buffered_body_bytes > 0.0)
+            .then_some(o.max_buffered_body_bytes as usize),
         callback_timeout: millis(o.callback_timeout_ms, "callbackTimeout")?,
         cors: cors_from_js(o.cors),
         authenticate: o.authenticate,

@@ -3,20 +3,36 @@
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use std::collections::VecDeque;
-use std::convert::Infallible;
+use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::sync::mpsc;
 use tokio::time::{interval_at, Instant, Interval};
 
 use crate::config::SSE_KEEP_ALIVE_INTERVAL;
+use crate::pipe::{self, PipeReader};
 use crate::sse::KEEP_ALIVE_COMMENT;
+
+/// A response body that broke off: hyper closes the connection instead of ending the
+/// message, so the client sees the response cut, never complete.
+#[derive(Debug)]
+pub struct Cut;
+
+impl fmt::Display for Cut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("response body cut")
+    }
+}
+
+impl std::error::Error for Cut {}
 
 pub enum Body {
     Full(Option<Bytes>),
     Sse(SseBody),
-    /// Chunks written by a JS `res` (onUnhandledRequest), until its sender is dropped.
+    /// Chunks written by the host, until its sender is dropped.
     Stream(mpsc::UnboundedReceiver<Bytes>),
+    /// Chunks written by a JS `res` (onUnhandledRequest), through a bounded pipe.
+    Piped(PipeReader),
 }
 
 pub struct SseBody {
@@ -55,6 +71,10 @@ impl Body {
         Body::Stream(chunks)
     }
 
+    pub fn piped(chunks: PipeReader) -> Self {
+        Body::Piped(chunks)
+    }
+
     /// Frames written first, then whatever arrives on `live` until its senders are gone.
     pub fn sse(
         queued: impl IntoIterator<Item = Bytes>,
@@ -72,17 +92,22 @@ impl Body {
 
 impl http_body::Body for Body {
     type Data = Bytes;
-    type Error = Infallible;
+    type Error = Cut;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, Cut>>> {
         match self.get_mut() {
             Body::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
             Body::Stream(chunks) => chunks
                 .poll_recv(cx)
                 .map(|chunk| chunk.map(|bytes| Ok(Frame::data(bytes)))),
+            Body::Piped(chunks) => chunks.poll_frame(cx).map(|frame| match frame {
+                pipe::Frame::Data(bytes) => Some(Ok(Frame::data(bytes))),
+                pipe::Frame::End => None,
+                pipe::Frame::Cut => Some(Err(Cut)),
+            }),
             Body::Sse(sse) => {
                 if let Some(frame) = sse.queued.pop_front() {
                     return Poll::Ready(Some(Ok(Frame::data(frame))));
@@ -118,7 +143,7 @@ impl http_body::Body for Body {
         match self {
             Body::Full(None) => SizeHint::with_exact(0),
             Body::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
-            Body::Sse(_) | Body::Stream(_) => SizeHint::default(),
+            Body::Sse(_) | Body::Stream(_) | Body::Piped(_) => SizeHint::default(),
         }
     }
 }

@@ -18,8 +18,22 @@ pub const DEFAULT_MAX_BATCH_SIZE: usize = 10_000;
 pub const DEFAULT_MAX_LISTEN_STREAMS: usize = 1024;
 /// Default `keepAliveTimeout` (mcp-proxy's): 300 s.
 pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(300);
-/// Default idle time after which a session is reaped.
+/// Default idle time after which a session is reaped (mcp-proxy 6.7's); zero = never.
 pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// Default `headersTimeout` (Node's): a request head must arrive within it, else 408.
+pub const DEFAULT_HEADERS_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default `requestTimeout` (Node's): head and body must arrive within it, else 408.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default `maxConnections`: open connections beyond it are answered 503 and closed.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Default `maxBufferedBodyBytes`: bytes of MCP request bodies still arriving, all
+/// connections together; a body that would cross it gets 503.
+pub const DEFAULT_MAX_BUFFERED_BODY_BYTES: usize = 256 * 1024 * 1024;
+/// How far the reading of an `onUnhandledRequest` body runs ahead of the JS `req` consuming
+/// it; beyond it the socket is not read (backpressure reaches the client).
+pub const HOOK_BODY_WINDOW: usize = 64 * 1024;
+/// Bytes an `onUnhandledRequest` `res` may have queued before `write()` returns false.
+pub const HOOK_RESPONSE_WINDOW: usize = 64 * 1024;
 /// How long `createServer` + `onConnect` may take before the request gets a 500.
 pub const DEFAULT_CALLBACK_TIMEOUT: Duration = Duration::from_secs(30);
 /// Frames an SSE stream may have queued for a slow client before it is cut off
@@ -63,7 +77,15 @@ pub struct Config {
     /// Messages per JSON-RPC batch; more is 400 -32600.
     pub max_batch_size: usize,
     pub keep_alive_timeout: Duration,
+    /// Zero = sessions are never reaped.
     pub session_idle_timeout: Duration,
+    /// `None` = no limit.
+    pub headers_timeout: Option<Duration>,
+    /// `None` = no limit.
+    pub request_timeout: Option<Duration>,
+    pub max_connections: usize,
+    /// `None` = no budget.
+    pub max_buffered_body_bytes: Option<usize>,
     pub callback_timeout: Duration,
     pub cors: CorsConfig,
     /// An `authenticate` callback is set: every Streamable HTTP request asks the host.
@@ -100,6 +122,10 @@ impl Default for Config {
             max_batch_size: DEFAULT_MAX_BATCH_SIZE,
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
             session_idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
+            headers_timeout: Some(DEFAULT_HEADERS_TIMEOUT),
+            request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_buffered_body_bytes: Some(DEFAULT_MAX_BUFFERED_BODY_BYTES),
             callback_timeout: DEFAULT_CALLBACK_TIMEOUT,
             cors: CorsConfig::default(),
             authenticate: false,

@@ -1,17 +1,26 @@
-//! `onUnhandledRequest(req, res)` (CONTRACT §3 step 5): non-MCP paths go to the host's
-//! hook first. The hook writes a response through `Server::hook_*`, or leaves it alone and
-//! the request falls through to the rest of the pipeline. That order serves FastMCP 3.x
-//! (whose hook answers 404 itself) and 4.x (whose hook leaves unknown paths open).
+//! `onUnhandledRequest(req, res)` (CONTRACT §3 step 5, §6): non-MCP paths go to the host's
+//! hook first, as soon as their head arrived. The body follows to the host chunk by chunk
+//! as the client sends it, at most a window ahead of what the hook consumed (so a hook
+//! that does not read stops the socket being read), and with no size limit: such routes
+//! (FastMCP 4's OAuth proxy) limit and time their own bodies. The hook writes a response
+//! through [`Hooks::write`], or leaves it alone and the request falls through to the rest
+//! of the pipeline. That order serves FastMCP 3.x (whose hook answers 404 itself) and 4.x
+//! (whose hook leaves unknown paths open).
 
 use bytes::Bytes;
-use http::StatusCode;
-use std::sync::Arc;
-use tokio::sync::mpsc;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::body::Body;
-use crate::host::{HostEvent, RequestHead};
+use crate::config::{HOOK_BODY_WINDOW, HOOK_RESPONSE_WINDOW};
+use crate::host::{BodyEnd, Host, HostEvent, RequestHead};
+use crate::limits::Limits;
+use crate::pipe::{self, PipeReader, PipeWriter, Written};
 use crate::reply::{self, Reply};
-use crate::server::Shared;
 
 /// What the hook did with its `res`, in order.
 #[derive(Debug)]
@@ -28,79 +37,276 @@ pub enum HookWrite {
     Pass,
 }
 
-pub(crate) type HookSender = mpsc::UnboundedSender<HookWrite>;
-
 pub(crate) enum Hooked {
     Answered(Reply),
-    /// Not answered: continue with the pipeline (the body was consumed).
+    /// Not answered: continue with the pipeline.
     FellThrough,
 }
 
-/// Unregisters a hook's sender unless disarmed (the response is streaming).
-struct Registration<'a> {
-    shared: &'a Shared,
-    token: u64,
-    armed: bool,
+enum Decision {
+    Head {
+        status: u16,
+        status_text: Option<String>,
+        headers: Vec<(String, String)>,
+        body: PipeReader,
+    },
+    Pass,
 }
 
-impl Drop for Registration<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            self.shared.forget_hook(self.token);
+/// One hook exchange; gone from the registry once nothing of it is left.
+#[derive(Default)]
+struct Exchange {
+    /// Until the head or a pass: where the hook's decision goes.
+    decision: Option<oneshot::Sender<Decision>>,
+    /// After the head, until `End`: the response body.
+    writer: Option<PipeWriter>,
+    /// While the request body is read: consumption reports for the reader.
+    credits: Option<mpsc::UnboundedSender<usize>>,
+}
+
+impl Exchange {
+    fn is_over(&self) -> bool {
+        self.decision.is_none() && self.writer.is_none() && self.credits.is_none()
+    }
+}
+
+/// The running hook exchanges, by token.
+pub(crate) struct Hooks {
+    host: Arc<dyn Host>,
+    limits: Arc<Limits>,
+    exchanges: Mutex<HashMap<u64, Exchange>>,
+    me: Weak<Hooks>,
+}
+
+impl Hooks {
+    pub(crate) fn new(host: Arc<dyn Host>, limits: Arc<Limits>) -> Arc<Self> {
+        Arc::new_cyclic(|me| Hooks {
+            host,
+            limits,
+            exchanges: Mutex::new(HashMap::new()),
+            me: me.clone(),
+        })
+    }
+
+    fn exchanges(&self) -> MutexGuard<'_, HashMap<u64, Exchange>> {
+        self.exchanges.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Applies `f` to exchange `token`, forgetting it when nothing of it is left.
+    fn with<R>(&self, token: u64, f: impl FnOnce(&mut Exchange) -> R) -> Option<R> {
+        let mut exchanges = self.exchanges();
+        let exchange = exchanges.get_mut(&token)?;
+        let result = f(exchange);
+        if exchange.is_over() {
+            exchanges.remove(&token);
+        }
+        Some(result)
+    }
+
+    pub(crate) fn clear(&self) {
+        self.exchanges().clear();
+    }
+
+    /// A write of hook `token`'s `res`.
+    pub(crate) fn write(&self, token: u64, write: HookWrite) -> Written {
+        match write {
+            HookWrite::Head {
+                status,
+                status_text,
+                headers,
+            } => {
+                let (writer, body) = self.response_pipe(token);
+                let head = Decision::Head {
+                    status,
+                    status_text,
+                    headers,
+                    body,
+                };
+                // A decision nobody takes is dropped only after the lock is released: its
+                // pipe's `on_gone` takes the lock too.
+                let refused = self.with(token, |x| match x.decision.take() {
+                    Some(decision) => match decision.send(head) {
+                        Ok(()) => {
+                            x.writer = Some(writer);
+                            None
+                        }
+                        Err(head) => Some(head),
+                    },
+                    None => Some(head),
+                });
+                match refused {
+                    Some(None) => Written::Open,
+                    Some(Some(_)) | None => Written::Gone,
+                }
+            }
+            HookWrite::Chunk(chunk) => self
+                .with(token, |x| x.writer.as_ref().map(|w| w.write(chunk)))
+                .flatten()
+                .unwrap_or(Written::Gone),
+            HookWrite::End => self
+                .with(token, |x| {
+                    x.writer.take().map(|w| {
+                        w.end();
+                        Written::Open
+                    })
+                })
+                .flatten()
+                .unwrap_or(Written::Gone),
+            HookWrite::Pass => self
+                .with(token, |x| {
+                    // The rest of the pipeline does not read the body: stop reading it.
+                    x.credits = None;
+                    x.decision.take().map(|d| {
+                        let _ = d.send(Decision::Pass);
+                        Written::Open
+                    })
+                })
+                .flatten()
+                .unwrap_or(Written::Gone),
+        }
+    }
+
+    /// The hook consumed `bytes` of its request body.
+    pub(crate) fn body_read(&self, token: u64, bytes: usize) {
+        self.with(token, |x| {
+            if let Some(credits) = &x.credits {
+                let _ = credits.send(bytes);
+            }
+        });
+    }
+
+    fn response_pipe(&self, token: u64) -> (PipeWriter, PipeReader) {
+        let host = self.host.clone();
+        let on_drain = Box::new(move || host.dispatch(HostEvent::HookDrain { token }));
+        let (host, me) = (self.host.clone(), self.me.clone());
+        let on_gone = Box::new(move |complete: bool| {
+            if !complete {
+                host.dispatch(HookGone { token });
+            }
+            // The response is over: whatever of the body is still unread is not wanted
+            // (Node discards it too); the connection closes instead of reading it.
+            if let Some(hooks) = me.upgrade() {
+                hooks.with(token, |x| {
+                    x.writer = None;
+                    x.credits = None;
+                });
+            }
+        });
+        pipe::pipe(HOOK_RESPONSE_WINDOW, on_drain, on_gone)
+    }
+}
+
+use HostEvent::HookGone;
+
+/// Runs the hook for a request whose head just arrived; `deadline` is when its body must
+/// have arrived (`requestTimeout`).
+pub(crate) async fn run(
+    hooks: &Arc<Hooks>,
+    token: u64,
+    request: Arc<RequestHead>,
+    body: Incoming,
+    deadline: Option<Instant>,
+) -> Hooked {
+    let (decision, decided) = oneshot::channel();
+    let (credits, credited) = mpsc::unbounded_channel();
+    hooks.exchanges().insert(
+        token,
+        Exchange {
+            decision: Some(decision),
+            writer: None,
+            credits: Some(credits),
+        },
+    );
+    hooks.host.dispatch(HostEvent::Unhandled { token, request });
+    let (timed_out, on_time_out) = oneshot::channel();
+    tokio::spawn(forward_body(
+        hooks.clone(),
+        token,
+        body,
+        credited,
+        deadline,
+        timed_out,
+    ));
+    tokio::select! {
+        decided = decided => match decided {
+            Ok(Decision::Head { status, status_text, headers, body }) => Hooked::Answered(
+                reply::head(status, status_text.as_deref(), &headers, Body::piped(body)),
+            ),
+            Ok(Decision::Pass) | Err(_) => Hooked::FellThrough,
+        },
+        Ok(()) = on_time_out => {
+            // A head written from now on finds nobody waiting.
+            hooks.with(token, |x| x.decision = None);
+            Hooked::Answered(reply::request_timeout(hooks.limits.request_timeout))
         }
     }
 }
 
-impl Shared {
-    /// Runs the hook for a request whose body was already read.
-    pub(crate) async fn unhandled(self: &Arc<Self>, head: Arc<RequestHead>, body: Bytes) -> Hooked {
-        let token = self.token();
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        self.register_hook(token, tx);
-        let mut registration = Registration {
-            shared: self,
-            token,
-            armed: true,
-        };
-        self.host.dispatch(HostEvent::Unhandled {
-            token,
-            request: head,
-            body,
-        });
-        match rx.recv().await {
-            Some(HookWrite::Head {
-                status,
-                status_text,
-                headers,
-            }) => {
-                let (chunks_tx, chunks_rx) = mpsc::unbounded_channel();
-                registration.armed = false;
-                let shared = self.clone();
-                // Forwards the body until `End`, or until the client is gone.
-                tokio::spawn(async move {
-                    while let Some(write) = rx.recv().await {
-                        match write {
-                            HookWrite::Chunk(bytes) => {
-                                if chunks_tx.send(bytes).is_err() {
-                                    break;
-                                }
-                            }
-                            HookWrite::Head { .. } => {}
-                            HookWrite::End | HookWrite::Pass => break,
+/// Hands the request body to the host as it arrives, a window ahead of its consumption.
+async fn forward_body(
+    hooks: Arc<Hooks>,
+    token: u64,
+    body: Incoming,
+    credits: mpsc::UnboundedReceiver<usize>,
+    deadline: Option<Instant>,
+    timed_out: oneshot::Sender<()>,
+) {
+    let reading = read_into_host(&*hooks.host, token, body, credits);
+    let end = match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.into(), reading)
+            .await
+            .unwrap_or(Some(BodyEnd::TimedOut)),
+        None => reading.await,
+    };
+    if let Some(end) = end {
+        hooks.host.dispatch(HostEvent::HookBodyEnd { token, end });
+        if end == BodyEnd::TimedOut {
+            let limit = hooks.limits.request_timeout.unwrap_or_default();
+            hooks.limits.report("requestTimeout", || {
+                format!(
+                    "[mcp-proxy] request body not received within {}ms (requestTimeout): answered 408",
+                    limit.as_millis()
+                )
+            });
+            // Before the head: 408. After it: the response is cut, never left looking whole.
+            if timed_out.send(()).is_err() {
+                hooks.with(token, |x| {
+                    if let Some(writer) = x.writer.take() {
+                        writer.cut();
+                    }
+                });
+            }
+        }
+    }
+    hooks.with(token, |x| x.credits = None);
+}
+
+/// `None` when the exchange stopped wanting the body before it ended.
+async fn read_into_host(
+    host: &dyn Host,
+    token: u64,
+    mut body: Incoming,
+    mut credits: mpsc::UnboundedReceiver<usize>,
+) -> Option<BodyEnd> {
+    let mut unconsumed = 0usize;
+    loop {
+        while unconsumed >= HOOK_BODY_WINDOW {
+            unconsumed = unconsumed.saturating_sub(credits.recv().await?);
+        }
+        tokio::select! {
+            frame = body.frame() => match frame {
+                None => return Some(BodyEnd::Complete),
+                Some(Err(_)) => return Some(BodyEnd::Aborted),
+                Some(Ok(frame)) => {
+                    if let Ok(chunk) = frame.into_data() {
+                        if !chunk.is_empty() {
+                            unconsumed += chunk.len();
+                            host.dispatch(HostEvent::HookBody { token, chunk });
                         }
                     }
-                    shared.forget_hook(token);
-                });
-                let body = Body::stream(chunks_rx);
-                Hooked::Answered(reply::head(status, status_text.as_deref(), &headers, body))
-            }
-            Some(HookWrite::Pass) | None => Hooked::FellThrough,
-            Some(HookWrite::Chunk(_)) | Some(HookWrite::End) => Hooked::Answered(reply::error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                -32603,
-                "Internal error: response written before its head",
-                None,
-            )),
+                }
+            },
+            credit = credits.recv() => unconsumed = unconsumed.saturating_sub(credit?),
         }
     }
 }

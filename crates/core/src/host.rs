@@ -54,13 +54,24 @@ pub enum HostEvent {
         /// What `authenticate` returned for this request, as JSON text.
         auth: Option<Arc<str>>,
     },
-    /// Call `onUnhandledRequest(req, res)` with this body; `res` writes come back through
+    /// Call `onUnhandledRequest(req, res)`; `res` writes come back through
     /// `Server::hook_write(token, ..)`, ending with `End`, or `Pass` when it wrote nothing.
+    /// The body follows as `HookBody` events, then one `HookBodyEnd`.
     Unhandled {
         token: u64,
         request: Arc<RequestHead>,
-        body: Bytes,
     },
+    /// A chunk of hook `token`'s request body, as it arrived. Report each chunk consumed with
+    /// `Server::hook_body_read(token, len)`: no more than a window is read ahead of that.
+    HookBody { token: u64, chunk: Bytes },
+    /// Hook `token`'s request body is over.
+    HookBodyEnd { token: u64, end: BodyEnd },
+    /// Hook `token`'s `res` has room again after a write reported `Full` (`'drain'`).
+    HookDrain { token: u64 },
+    /// The client of hook `token` went away before its response ended.
+    HookGone { token: u64 },
+    /// A line for the host's console (`console.log` / `console.error`).
+    Log { level: LogLevel, message: String },
     /// Call the CORS `origin` function and answer with `Server::origin_checked(token, ..)`.
     CheckOrigin { token: u64, origin: String },
     /// Call `authenticate(req)` and answer with `Server::authenticated(token, ..)`. When the
@@ -103,6 +114,22 @@ pub enum HostEvent {
         session: Arc<str>,
         last_event_id: String,
     },
+}
+
+/// How a hook's request body ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyEnd {
+    Complete,
+    /// The client went away or sent a malformed body.
+    Aborted,
+    /// `requestTimeout` passed before the body was complete.
+    TimedOut,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Info,
+    Error,
 }
 
 /// What the host says about a server it was asked to create.

@@ -10,14 +10,17 @@ pub mod auth;
 mod authenticate;
 pub mod body;
 pub mod config;
+mod connection;
 pub mod cors;
 pub mod event_store;
 pub mod hook;
 pub mod host;
 pub mod jsonrpc;
 mod legacy_sse;
+mod limits;
 mod message_schema;
 pub mod modern;
+pub mod pipe;
 mod pipeline;
 mod post;
 pub mod rebinding;
@@ -33,7 +36,8 @@ mod waiters;
 pub use bytes;
 pub use config::{Config, EventStoreMode};
 pub use host::{
-    AuthOutcome, CreateReason, Host, HostEvent, RequestHead, ResponseLike, ServerOutcome,
+    AuthOutcome, BodyEnd, CreateReason, Host, HostEvent, LogLevel, RequestHead, ResponseLike,
+    ServerOutcome,
 };
 pub use server::{Replayed, Server};
 pub use session::SendError;

@@ -6,9 +6,10 @@ use hyper::body::Incoming;
 use std::sync::Arc;
 
 use crate::auth::protected_resource::{is_metadata_path, metadata_json};
-use crate::hook::Hooked;
+use crate::hook::{self, Hooked};
 use crate::host::{HostEvent, RequestHead};
 use crate::legacy_sse::MESSAGES_PATH;
+use crate::limits::{BodyHold, RequestDeadline};
 use crate::rebinding::Refusal;
 use crate::reply::{self, Reply};
 use crate::server::{Peer, Shared};
@@ -107,12 +108,11 @@ impl Shared {
         // Without a hook the body is never read; hyper discards it.
         let (parts, body) = req.into_parts();
         if self.config.unhandled_hook {
-            let body = match self.read_request_body(&parts, body).await {
-                Ok(body) => body,
-                Err(res) => return res,
-            };
             let head = Arc::new(request_head(&parts, peer));
-            if let Hooked::Answered(res) = self.unhandled(head, body.into()).await {
+            let deadline = RequestDeadline::of(&parts);
+            let token = self.token();
+            if let Hooked::Answered(res) = hook::run(&self.hooks, token, head, body, deadline).await
+            {
                 return res;
             }
         }
@@ -137,8 +137,10 @@ impl Shared {
 }
 
 impl Shared {
-    /// A request body within `maxBodySize`: 413 as soon as the declared length or the bytes
-    /// read cross it, 400 when the body breaks off (a client that left sees nothing of it).
+    /// A request body of an MCP endpoint within `maxBodySize`: 413 as soon as the declared
+    /// length or the bytes read cross it, 408 when it has not arrived by `requestTimeout`,
+    /// 503 when the server-wide `maxBufferedBodyBytes` is spent, 400 when it breaks off (a
+    /// client that left sees nothing of it).
     pub(crate) async fn read_request_body(
         &self,
         parts: &http::request::Parts,
@@ -155,8 +157,41 @@ impl Shared {
                 return Err(too_large(max));
             }
         }
-        read_body(body, max).await.map_err(|e| match e {
+        let mut hold = self.limits.hold_body();
+        let reading = read_body(body, max, &mut hold);
+        let read = match RequestDeadline::of(parts) {
+            Some(deadline) => tokio::time::timeout_at(deadline.into(), reading)
+                .await
+                .unwrap_or(Err(BodyError::TimedOut)),
+            None => reading.await,
+        };
+        read.map_err(|e| match e {
             BodyError::TooLarge => too_large(max.unwrap_or_default()),
+            BodyError::TimedOut => {
+                let limit = self.limits.request_timeout.unwrap_or_default();
+                self.limits.report("requestTimeout", || {
+                    format!(
+                        "[mcp-proxy] request body not received within {}ms (requestTimeout): answered 408",
+                        limit.as_millis()
+                    )
+                });
+                reply::request_timeout(self.limits.request_timeout)
+            }
+            BodyError::OverBudget => {
+                self.limits.report("maxBufferedBodyBytes", || {
+                    "[mcp-proxy] request bodies being received hold maxBufferedBodyBytes: answered 503"
+                        .to_string()
+                });
+                let mut res = reply::closing(reply::error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    -32000,
+                    "Service Unavailable: too many request bodies are being received; retry later",
+                    None,
+                ));
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+                res
+            }
             BodyError::Broken => reply::error(
                 StatusCode::BAD_REQUEST,
                 -32000,
@@ -167,8 +202,13 @@ impl Shared {
     }
 }
 
-/// Reads a request body, refusing more than `max` bytes as soon as they are seen.
-async fn read_body(body: Incoming, max: Option<usize>) -> Result<Vec<u8>, BodyError> {
+/// Reads a request body, refusing more than `max` bytes as soon as they are seen, and
+/// counting what it holds against the server-wide budget.
+async fn read_body(
+    body: Incoming,
+    max: Option<usize>,
+    hold: &mut BodyHold<'_>,
+) -> Result<Vec<u8>, BodyError> {
     let mut body = body;
     let mut buf = Vec::new();
     while let Some(frame) = body.frame().await {
@@ -176,6 +216,9 @@ async fn read_body(body: Incoming, max: Option<usize>) -> Result<Vec<u8>, BodyEr
         if let Ok(data) = frame.into_data() {
             if max.is_some_and(|max| buf.len() + data.len() > max) {
                 return Err(BodyError::TooLarge);
+            }
+            if !hold.grow(data.len()) {
+                return Err(BodyError::OverBudget);
             }
             buf.extend_from_slice(&data);
         }
@@ -186,15 +229,20 @@ async fn read_body(body: Incoming, max: Option<usize>) -> Result<Vec<u8>, BodyEr
 /// 413 with `Connection: close`: the rest of the body is not read.
 fn too_large(max: usize) -> Reply {
     let message = format!("Payload Too Large: request body exceeds {max} bytes");
-    let mut res = reply::error(StatusCode::PAYLOAD_TOO_LARGE, -32600, &message, None);
-    res.headers_mut()
-        .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
-    res
+    reply::closing(reply::error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        -32600,
+        &message,
+        None,
+    ))
 }
 
 #[derive(Debug)]
 enum BodyError {
     TooLarge,
+    TimedOut,
+    /// `maxBufferedBodyBytes` is spent.
+    OverBudget,
     /// The client went away or sent a malformed body.
     Broken,
 }

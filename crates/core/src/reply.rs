@@ -41,6 +41,20 @@ pub fn error(status: StatusCode, code: i64, message: &str, id: Option<&str>) -> 
     json(status, jsonrpc::error_body(code, message, id))
 }
 
+/// 408 with `Connection: close`: the request did not arrive within `requestTimeout`.
+pub fn request_timeout(limit: Option<std::time::Duration>) -> Reply {
+    let ms = limit.unwrap_or_default().as_millis();
+    let message = format!("Request Timeout: the request was not received within {ms}ms");
+    closing(error(StatusCode::REQUEST_TIMEOUT, -32000, &message, None))
+}
+
+/// The connection closes after this answer: the rest of the request is not read.
+pub fn closing(mut res: Reply) -> Reply {
+    res.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    res
+}
+
 pub fn sse(queued: impl IntoIterator<Item = Bytes>, live: Option<mpsc::Receiver<Bytes>>) -> Reply {
     let mut res = Response::new(Body::sse(queued, live));
     let h = res.headers_mut();

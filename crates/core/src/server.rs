@@ -21,8 +21,11 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use crate::config::{Config, ON_CLOSE_TIMEOUT, SHUTDOWN_GRACE, TLS_HANDSHAKE_TIMEOUT};
-use crate::hook::{HookSender, HookWrite};
-use crate::host::{AuthOutcome, Host, HostEvent, ResponseLike, ServerOutcome};
+use crate::connection::{ConnClock, Timed, Watched};
+use crate::hook::{HookWrite, Hooks};
+use crate::host::{AuthOutcome, Host, HostEvent, LogLevel, ResponseLike, ServerOutcome};
+use crate::limits::{ConnectionSlot, Limits, RequestDeadline};
+use crate::pipe::Written;
 use crate::reply;
 use crate::session::{SendError, Session, Takeover};
 use crate::tls;
@@ -41,8 +44,9 @@ pub(crate) struct Shared {
     pub(crate) origin_verdicts: Waiters<bool>,
     /// Responses of `respondWith` claims the host is still reading, by claim token.
     claims: Mutex<HashMap<u64, oneshot::Sender<ResponseLike>>>,
-    /// `res` writes of running `onUnhandledRequest` hooks, by token.
-    hooks: Mutex<HashMap<u64, HookSender>>,
+    /// Running `onUnhandledRequest` exchanges.
+    pub(crate) hooks: Arc<Hooks>,
+    pub(crate) limits: Arc<Limits>,
     /// The 2026-07-28 leg: exchanges in flight and listen streams.
     pub(crate) modern: crate::modern::State,
     next_token: AtomicU64,
@@ -78,14 +82,6 @@ impl Shared {
         if let Some(session) = lock(&self.sessions).remove(key) {
             session.close();
         }
-    }
-
-    pub(crate) fn register_hook(&self, token: u64, sender: HookSender) {
-        lock(&self.hooks).insert(token, sender);
-    }
-
-    pub(crate) fn forget_hook(&self, token: u64) {
-        lock(&self.hooks).remove(&token);
     }
 
     /// A claim whose response will not be awaited any more.
@@ -129,17 +125,23 @@ impl Shared {
         Ok(())
     }
 
-    fn reap_idle(&self) {
-        let Some(since) = std::time::Instant::now().checked_sub(self.config.session_idle_timeout)
-        else {
-            return;
-        };
+    /// Ends the sessions idle for longer than `sessionIdleTimeout` (mcp-proxy 6.7's log line).
+    fn reap_idle(&self, sweep: Duration) {
+        let timeout = self.config.session_idle_timeout;
+        let now = std::time::Instant::now();
         let idle: Vec<Arc<str>> = lock(&self.sessions)
             .values()
-            .filter(|s| s.idle_since(since))
+            .filter(|s| s.idle_for(now, sweep) > timeout)
             .map(|s| s.key.clone())
             .collect();
         for key in idle {
+            self.host.dispatch(HostEvent::Log {
+                level: LogLevel::Info,
+                message: format!(
+                    "[mcp-proxy] closing session {key}, idle for over {}ms",
+                    timeout.as_millis()
+                ),
+            });
             self.end_session(&key);
         }
     }
@@ -194,34 +196,77 @@ async fn bind_all(host: &str, port: u16) -> io::Result<Vec<TcpListener>> {
 }
 
 /// Serves HTTP/1.1 on one accepted connection (plain or TLS) until it closes.
-async fn serve_connection<S>(shared: Arc<Shared>, stream: S, peer: Peer, watcher: Watcher)
-where
+async fn serve_connection<S>(
+    shared: Arc<Shared>,
+    stream: S,
+    peer: Peer,
+    watcher: Watcher,
+    _slot: ConnectionSlot,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let keep_alive = shared.config.keep_alive_timeout;
-    let service = service_fn(move |req| {
+    let clock = ConnClock::new();
+    let stream = Watched::new(stream, clock.clone(), shared.limits.clone());
+    let service = service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
         let shared = shared.clone();
+        let clock = clock.clone();
         async move {
+            let started = clock.request_started();
+            let deadline = shared.limits.request_deadline(started);
+            req.extensions_mut().insert(RequestDeadline(deadline));
             let handled = AssertUnwindSafe(shared.handle(req, peer))
                 .catch_unwind()
                 .await;
-            Ok::<_, Infallible>(handled.unwrap_or_else(|_| {
+            let res = handled.unwrap_or_else(|_| {
                 reply::error(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     -32603,
                     "Internal error",
                     None,
                 )
-            }))
+            });
+            Ok::<_, Infallible>(res.map(|body| Timed::new(body, clock)))
         }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
-        // Also the idle keep-alive timeout: hyper starts it whenever it waits for a head.
-        .header_read_timeout(keep_alive)
+        // The head and keep-alive timers are the connection's own (connection.rs): hyper's
+        // would close without the 408 and cannot tell a slow head from an idle connection.
+        .header_read_timeout(None)
         .serve_connection(TokioIo::new(stream), service);
     let _ = watcher.watch(conn).await;
 }
+
+/// Over `maxConnections`: 503 written at once, then the connection is closed after the
+/// client had a moment to send its request (closing on unread data would reset it, and
+/// the client might never see the answer).
+async fn refuse_connection<S>(mut stream: S)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = crate::jsonrpc::error_body(
+        -32000,
+        "Service Unavailable: too many connections; retry later",
+        None,
+    );
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let answer = async {
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(body.as_bytes()).await?;
+        stream.flush().await?;
+        let mut sink = [0u8; 4096];
+        while stream.read(&mut sink).await? > 0 {}
+        stream.shutdown().await
+    };
+    let _ = tokio::time::timeout(REFUSAL_LINGER, answer).await;
+}
+
+/// How long a refused connection is kept to deliver its 503.
+const REFUSAL_LINGER: Duration = Duration::from_secs(1);
 
 async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: Option<TlsAcceptor>) {
     let graceful = GracefulShutdown::new();
@@ -236,19 +281,35 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: Option<Tls
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
+                let slot = shared.limits.connection();
+                if slot.is_none() {
+                    let limit = shared.config.max_connections;
+                    shared.limits.report("maxConnections", || format!(
+                        "[mcp-proxy] {limit} connections open (maxConnections): answered 503 and closed a new one"
+                    ));
+                }
                 let watcher = graceful.watcher();
                 let shared = shared.clone();
-                match &tls {
-                    None => {
+                match (&tls, slot) {
+                    (None, Some(slot)) => {
                         let peer = Peer { addr, encrypted: false };
-                        connections.spawn(serve_connection(shared, stream, peer, watcher));
+                        connections.spawn(serve_connection(shared, stream, peer, watcher, slot));
                     }
-                    Some(acceptor) => {
+                    (None, None) => {
+                        connections.spawn(refuse_connection(stream));
+                    }
+                    (Some(acceptor), slot) => {
                         let handshake = acceptor.accept(stream);
                         connections.spawn(async move {
-                            if let Ok(Ok(stream)) = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake).await {
-                                let peer = Peer { addr, encrypted: true };
-                                serve_connection(shared, stream, peer, watcher).await;
+                            let Ok(Ok(stream)) = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake).await else {
+                                return;
+                            };
+                            match slot {
+                                Some(slot) => {
+                                    let peer = Peer { addr, encrypted: true };
+                                    serve_connection(shared, stream, peer, watcher, slot).await;
+                                }
+                                None => refuse_connection(stream).await,
                             }
                         });
                     }
@@ -273,14 +334,15 @@ async fn stopped(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|s| *s).await;
 }
 
+/// Sweeps idle sessions every `sessionIdleTimeout / 10` (at most 30 s); not run when it is 0.
 async fn reaper(shared: Arc<Shared>) {
-    let every = (shared.config.session_idle_timeout / 4)
-        .clamp(Duration::from_millis(10), Duration::from_secs(60));
+    let every = (shared.config.session_idle_timeout / 10)
+        .clamp(Duration::from_millis(10), Duration::from_secs(30));
     let mut stopping = shared.stopping.subscribe();
     let mut tick = tokio::time::interval(every);
     loop {
         tokio::select! {
-            _ = tick.tick() => shared.reap_idle(),
+            _ = tick.tick() => shared.reap_idle(every),
             _ = stopped(&mut stopping) => break,
         }
     }
@@ -301,8 +363,11 @@ impl Server {
             .iter()
             .map(|l| l.local_addr())
             .collect::<io::Result<Vec<_>>>()?;
+        let limits = Arc::new(Limits::new(&config, host.clone()));
         let shared = Arc::new(Shared {
             config,
+            hooks: Hooks::new(host.clone(), limits.clone()),
+            limits,
             host,
             sessions: Mutex::new(HashMap::new()),
             created: Waiters::default(),
@@ -311,7 +376,6 @@ impl Server {
             authenticated: Waiters::default(),
             origin_verdicts: Waiters::default(),
             claims: Mutex::new(HashMap::new()),
-            hooks: Mutex::new(HashMap::new()),
             modern: Default::default(),
             next_token: AtomicU64::new(1),
             stopping: watch::channel(false).0,
@@ -320,7 +384,9 @@ impl Server {
         for listener in listeners {
             tasks.spawn(accept_loop(shared.clone(), listener, tls.clone()));
         }
-        tasks.spawn(reaper(shared.clone()));
+        if !shared.config.session_idle_timeout.is_zero() {
+            tasks.spawn(reaper(shared.clone()));
+        }
         Ok(Server {
             shared,
             addrs,
@@ -402,16 +468,16 @@ impl Server {
         waiting.is_some_and(|tx| tx.send(response).is_ok())
     }
 
-    /// A write of an `onUnhandledRequest` hook's `res`. False when nobody reads it any more
-    /// (the client left, or the response already ended).
-    pub fn hook_write(&self, token: u64, write: HookWrite) -> bool {
-        let done = matches!(write, HookWrite::End | HookWrite::Pass);
-        let mut hooks = lock(&self.shared.hooks);
-        let sent = hooks.get(&token).is_some_and(|tx| tx.send(write).is_ok());
-        if done || !sent {
-            hooks.remove(&token);
-        }
-        sent
+    /// A write of an `onUnhandledRequest` hook's `res`: `Gone` when nobody reads it any more
+    /// (the client left, or the response already ended), `Full` when the client reads slower
+    /// than the hook writes (wait for `HookDrain`).
+    pub fn hook_write(&self, token: u64, write: HookWrite) -> Written {
+        self.shared.hooks.write(token, write)
+    }
+
+    /// The hook's `req` consumed `bytes` of the request body: that much more may be read.
+    pub fn hook_body_read(&self, token: u64, bytes: usize) {
+        self.shared.hooks.body_read(token, bytes);
     }
 
     /// The host's answer to `CheckOrigin`.
@@ -502,7 +568,7 @@ impl Server {
         self.shared.replayed.clear();
         self.shared.authenticated.clear();
         self.shared.origin_verdicts.clear();
-        lock(&self.shared.hooks).clear();
+        self.shared.hooks.clear();
         lock(&self.shared.claims).clear();
     }
 }

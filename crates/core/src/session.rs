@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::auth::challenge::InsufficientScope;
@@ -135,6 +135,8 @@ struct State {
     next_stream: StreamId,
     closed: bool,
     last_active: Instant,
+    /// HTTP requests naming the session that are being served (see [`Session::claim`]).
+    claims: usize,
 }
 
 pub struct Session {
@@ -225,6 +227,17 @@ fn attach(
     Ok(Some(rx))
 }
 
+/// A request being served for a session; see [`Session::claim`].
+pub struct Claim(Arc<Session>);
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let mut state = self.0.state();
+        state.claims -= 1;
+        state.last_active = Instant::now();
+    }
+}
+
 impl Session {
     pub fn new(
         key: Arc<str>,
@@ -247,6 +260,7 @@ impl Session {
                 next_stream: STANDALONE_STREAM + 1,
                 closed: false,
                 last_active: Instant::now(),
+                claims: 0,
             }),
         }
     }
@@ -312,12 +326,31 @@ impl Session {
         self.state().last_active = Instant::now();
     }
 
-    /// Idle: no listener on any stream and no activity since `since`.
-    pub fn idle_since(&self, since: Instant) -> bool {
-        let state = self.state();
-        state.last_active < since
-            && !live(&state.standalone)
-            && !state.streams.values().any(|s| live(&s.sink))
+    /// How long the session has been idle at `now`: zero while a request naming it is being
+    /// served, a request of it is in flight, or a stream is attached. The sweep (every
+    /// `sweep`) stamps a busy session, so the countdown starts when the last of these went
+    /// away, within one sweep; that sweep is not counted, so a session is never reaped early.
+    pub fn idle_for(&self, now: Instant, sweep: Duration) -> Duration {
+        let mut state = self.state();
+        let busy = state.claims > 0
+            || !state.requests.is_empty()
+            || live(&state.standalone)
+            || state.streams.values().any(|s| live(&s.sink));
+        if busy {
+            state.last_active = now;
+            return Duration::ZERO;
+        }
+        now.saturating_duration_since(state.last_active)
+            .saturating_sub(sweep)
+    }
+
+    /// Keeps the session from being reaped while a request naming it is served (its body
+    /// still arriving, `authenticate` running); the countdown restarts when it is dropped.
+    pub fn claim(self: &Arc<Self>) -> Claim {
+        let mut state = self.state();
+        state.claims += 1;
+        state.last_active = Instant::now();
+        Claim(self.clone())
     }
 
     /// Opens the stream that answers a POST's requests. With `priming`, a priming event is

@@ -69,6 +69,14 @@ pub(crate) fn check_protocol_version<'a>(
 
 impl Shared {
     pub(crate) async fn streamable(self: &Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
+        // A request naming a session claims it from its arrival, before its body and
+        // `authenticate` (as mcp-proxy 6.7): a slow upload keeps the session alive.
+        let _claim = req
+            .headers()
+            .get(reply::SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|id| self.session(id))
+            .map(|session| session.claim());
         if req.method() == Method::POST {
             return self.post(req, peer).await;
         }

@@ -1,0 +1,246 @@
+// CONTRACT §6: the `req` of onUnhandledRequest delivers its body as it arrives (nothing
+// buffered first), with backpressure both ways, and a client that leaves mid-body surfaces
+// as Node surfaces it. maxBodySize applies to the MCP endpoints only. Raw sockets throughout:
+// fetch cannot stall a body half-way or stop reading a response.
+import { afterEach, describe, expect, it } from "vitest";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { serve, MCP_HEADERS, type Running, type StartOptions } from "./helpers.js";
+import { RawConnection, within } from "./raw.js";
+
+type Hook = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+let running: Running[] = [];
+let connections: RawConnection[] = [];
+afterEach(async () => {
+  for (const c of connections) c.destroy();
+  for (const r of running) await r.close();
+  running = [];
+  connections = [];
+});
+
+async function start(hook: Hook, overrides: Partial<StartOptions> = {}): Promise<Running> {
+  const r = await serve({ onUnhandledRequest: hook as StartOptions["onUnhandledRequest"], ...overrides });
+  running.push(r);
+  return r;
+}
+
+async function connect(port: number): Promise<RawConnection> {
+  const c = await RawConnection.connect(port);
+  connections.push(c);
+  return c;
+}
+
+/** Resolves when `check()` holds; polls, bounded. */
+async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
+  await within(
+    (async () => {
+      while (!check()) await new Promise((r) => setTimeout(r, 10));
+    })(),
+    ms,
+    what,
+  );
+}
+
+/**
+ * Settles once `req` closed (a hook that returns without answering falls through to the
+ * rest of the pipeline, as in mcp-proxy, so a hook waits for what it handles).
+ */
+function settled(req: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => req.once("close", () => resolve()));
+}
+
+/** A hook that records the body chunks as they come and answers with them at the end. */
+function recordingHook() {
+  const chunks: string[] = [];
+  const hook: Hook = (req, res) => {
+    req.on("data", (chunk: Buffer) => chunks.push(chunk.toString()));
+    req.on("end", () => res.writeHead(200, { "content-type": "text/plain" }).end(`got ${chunks.join("")}`));
+    return settled(req);
+  };
+  return { hook, chunks };
+}
+
+describe("onUnhandledRequest: the request body as it arrives", () => {
+  it("a slow body reaches req chunk by chunk, before the client sent the rest", async () => {
+    const rec = recordingHook();
+    const r = await start(rec.hook);
+    const c = await connect(r.port);
+    await c.write("POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nhello");
+    await until(() => rec.chunks.join("") === "hello", "the first half of the body in the hook");
+    await c.write("world");
+    const res = await c.response();
+    expect(res.status).toBe(200);
+    expect(res.body).toBe("got helloworld");
+  });
+
+  it("a chunked body reaches req chunk by chunk", async () => {
+    const rec = recordingHook();
+    const r = await start(rec.hook);
+    const c = await connect(r.port);
+    await c.write("POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+    await until(() => rec.chunks.join("") === "abc", "the first chunk in the hook");
+    await c.write("2\r\nde\r\n");
+    await until(() => rec.chunks.join("") === "abcde", "the second chunk in the hook");
+    await c.write("0\r\n\r\n");
+    const res = await c.response();
+    expect(res.status).toBe(200);
+    expect(res.body).toBe("got abcde");
+  });
+
+  it("a client that leaves mid-body: 'aborted', then 'error' (ECONNRESET aborted), then 'close'", async () => {
+    const seen: string[] = [];
+    let resClosed = false;
+    let received = 0;
+    const r = await start((req, res) => {
+      req.on("data", (chunk: Buffer) => (received += chunk.length));
+      req.on("aborted", () => seen.push("aborted"));
+      req.on("error", (e: NodeJS.ErrnoException) => seen.push(`error ${e.code} ${e.message}`));
+      req.on("end", () => seen.push("end"));
+      req.on("close", () => seen.push("close"));
+      res.on("close", () => (resClosed = true));
+      return settled(req);
+    });
+    const c = await connect(r.port);
+    await c.write("POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(100));
+    await until(() => received === 100, "the first 100 bytes in the hook");
+    c.destroy();
+    await until(() => seen.includes("close") && resClosed, "req and res closed");
+    expect(seen).toEqual(["aborted", "error ECONNRESET aborted", "close"]);
+    expect((await fetch(`http://127.0.0.1:${r.port}/ping`)).status).toBe(200);
+  });
+
+  it("an abort with no 'error' listener does not crash the process", async () => {
+    let aborted = false;
+    const r = await start((req) => {
+      req.on("aborted", () => (aborted = true));
+      req.resume();
+      return settled(req);
+    });
+    const c = await connect(r.port);
+    await c.write("POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\nxx");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    c.destroy();
+    await until(() => aborted, "'aborted'");
+    expect((await fetch(`http://127.0.0.1:${r.port}/ping`)).status).toBe(200);
+  });
+
+  it("maxBodySize limits the MCP endpoints only, never a hook route", async () => {
+    const r = await start(
+      (req, res) => {
+        let n = 0;
+        req.on("data", (chunk: Buffer) => (n += chunk.length));
+        req.on("end", () => res.writeHead(200).end(`got ${n}`));
+        return settled(req);
+      },
+      { maxBodySize: 1024 },
+    );
+    const big = "x".repeat(64 * 1024);
+    const hooked = await fetch(`http://127.0.0.1:${r.port}/upload`, { method: "POST", body: big });
+    expect(hooked.status).toBe(200);
+    expect(await hooked.text()).toBe(`got ${big.length}`);
+    const mcp = await fetch(r.url, { method: "POST", headers: MCP_HEADERS, body: big });
+    expect(mcp.status).toBe(413);
+  });
+
+  it("a hook that does not read stops the socket being read (backpressure to the client)", async () => {
+    let req!: IncomingMessage;
+    let received = 0;
+    const r = await start(
+      (incoming, res) => {
+        req = incoming;
+        incoming.pause();
+        incoming.on("data", (chunk: Buffer) => (received += chunk.length));
+        incoming.on("end", () => res.writeHead(200).end(`got ${received}`));
+        return settled(incoming);
+      },
+      { maxBodySize: false },
+    );
+    const size = 48 * 1024 * 1024;
+    const c = await connect(r.port);
+    c.socket.write(`POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${size}\r\n\r\n`);
+    c.socket.write(Buffer.alloc(size, 0x61));
+    await until(() => req !== undefined, "the hook");
+    // Let the kernel buffers fill, then see the client still holding most of the body.
+    let last = -1;
+    await until(
+      () => {
+        const now = c.socket.writableLength;
+        const settled = now === last;
+        last = now;
+        return settled;
+      },
+      "the client's writes to stall",
+      20000,
+    );
+    expect(c.socket.writableLength).toBeGreaterThan(size / 2);
+    expect(received).toBe(0);
+    req.resume();
+    const res = await c.response(30000);
+    expect(res.status).toBe(200);
+    expect(res.body).toBe(`got ${size}`);
+  }, 60000);
+});
+
+describe("onUnhandledRequest: res.write backpressure", () => {
+  it("write() returns false while the client does not read, and 'drain' follows once it reads", async () => {
+    const chunk = Buffer.alloc(8 * 1024, 0x62);
+    const limit = 64 * 1024 * 1024;
+    let written = 0;
+    let refusals = 0;
+    let ended = false;
+    const r = await start(async (_req, res) => {
+      res.writeHead(200, { "content-type": "application/octet-stream", connection: "close" });
+      // The way a Node handler streams: write until write() says stop, then wait for 'drain'.
+      while (written < limit) {
+        written += chunk.length;
+        if (!res.write(chunk)) {
+          refusals++;
+          await new Promise((resolve) => res.once("drain", resolve));
+        }
+      }
+      res.end();
+      ended = true;
+    });
+    const c = await connect(r.port);
+    c.socket.pause();
+    await c.write("GET /download HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    // The client reads nothing: once the socket buffers are full, the handler is held.
+    let last = -1;
+    await until(
+      () => {
+        const settledNow = written > 0 && written === last;
+        last = written;
+        return settledNow;
+      },
+      "the handler to be held back",
+      20000,
+    );
+    expect(refusals).toBeGreaterThan(0);
+    expect(written).toBeLessThan(limit);
+    expect(ended).toBe(false);
+    // Reading resumes: 'drain' lets the handler finish, and every byte reaches the client.
+    let bytes = 0;
+    let head = "";
+    let headDone = false;
+    c.socket.removeAllListeners("data");
+    c.socket.on("data", (data: Buffer) => {
+      if (headDone) {
+        bytes += data.length;
+        return;
+      }
+      head += data.toString("latin1");
+      const end = head.indexOf("\r\n\r\n");
+      if (end !== -1) {
+        headDone = true;
+        bytes += Buffer.byteLength(head.slice(end + 4), "latin1");
+      }
+    });
+    c.socket.resume();
+    await within(c.whenClosed, 30000, "the response to end");
+    expect(ended).toBe(true);
+    expect(written).toBe(limit);
+    expect(head).toMatch(/^HTTP\/1\.1 200/);
+    // Chunked framing adds a few bytes per chunk; the payload is all there.
+    expect(bytes).toBeGreaterThanOrEqual(limit);
+  }, 60000);
+});
