@@ -244,3 +244,33 @@ describe("onUnhandledRequest: res.write backpressure", () => {
     expect(bytes).toBeGreaterThanOrEqual(limit);
   }, 60000);
 });
+
+describe("onUnhandledRequest: res.destroy()", () => {
+  it("after the head: the client sees the response break off, never a complete one", async () => {
+    const r = await start(async (_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("partial");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      res.destroy();
+    });
+    const c = await connect(r.port);
+    await c.write("GET /broken HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    await expect(c.response()).rejects.toThrow(/connection closed inside/);
+    expect((await fetch(`http://127.0.0.1:${r.port}/ping`)).status).toBe(200);
+  });
+
+  it("before the head: no clean answer either", async () => {
+    const r = await start(async (_req, res) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      res.destroy();
+      // Returning without an answer would fall through; a destroyed res has decided.
+    });
+    const c = await connect(r.port);
+    await c.write("GET /broken HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    const outcome = await c.response().then(
+      (res) => `status ${res.status}`,
+      (error: Error) => error.message,
+    );
+    expect(outcome).toMatch(/connection closed/);
+  });
+});

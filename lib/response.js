@@ -126,6 +126,14 @@ class ServerResponseLike extends Writable {
     this._drained();
   }
 
+  // `res.destroy()` before `end()`, as Node's destroys the socket: the client sees the
+  // response break off, never a complete one (Hono's adapter does this when a stream fails).
+  _destroy(error, callback) {
+    if (!this.writableFinished) this._native.hookCut(this._token);
+    this._drained();
+    callback(error);
+  }
+
   _final(callback) {
     this._sendHead();
     this._native.hookEnd(this._token);

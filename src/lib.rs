@@ -313,6 +313,12 @@ impl NativeServer {
         self.server.hook_write(token as u64, HookWrite::End);
     }
 
+    /// `onUnhandledRequest`'s `res` was destroyed before it ended: the response breaks off.
+    #[napi]
+    pub fn hook_cut(&self, token: i64) {
+        self.server.hook_write(token as u64, HookWrite::Cut);
+    }
+
     /// `onUnhandledRequest` returned without answering: the request falls through.
     #[napi]
     pub fn hook_pass(&self, token: i64) {

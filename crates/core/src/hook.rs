@@ -33,6 +33,9 @@ pub enum HookWrite {
     },
     Chunk(Bytes),
     End,
+    /// `res.destroy()` before `end()`: the client sees the response break off (a 500 head
+    /// first when none was written), never a complete one.
+    Cut,
     /// The hook returned without starting a response.
     Pass,
 }
@@ -152,6 +155,34 @@ impl Hooks {
                 })
                 .flatten()
                 .unwrap_or(Written::Gone),
+            HookWrite::Cut => {
+                let started = self
+                    .with(token, |x| {
+                        x.writer.take().map(|w| {
+                            w.cut();
+                            Written::Open
+                        })
+                    })
+                    .flatten();
+                match started {
+                    Some(written) => written,
+                    None => {
+                        let headers = Vec::new();
+                        let written = self.write(
+                            token,
+                            HookWrite::Head {
+                                status: 500,
+                                status_text: None,
+                                headers,
+                            },
+                        );
+                        if written != Written::Gone {
+                            self.write(token, HookWrite::Cut);
+                        }
+                        written
+                    }
+                }
+            }
             HookWrite::Pass => self
                 .with(token, |x| {
                     // The rest of the pipeline does not read the body: stop reading it.
