@@ -151,6 +151,12 @@ export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
   maxBodySize?: number | false;
   /** Messages in one JSON-RPC batch; more → 400 -32600 (default 10000). Not in mcp-proxy. */
   maxBatchSize?: number;
+  /**
+   * Bytes an SSE stream may hold for a client reading slower than the server writes; beyond
+   * it the stream is cut (the response breaks off, never ends cleanly) and the client resumes
+   * with Last-Event-ID (default 16 MiB). Not in mcp-proxy.
+   */
+  sseMaxQueuedBytes?: number;
   /** Idle keep-alive connection timeout, ms (default 300000). */
   keepAliveTimeout?: number;
   /**

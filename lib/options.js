@@ -10,6 +10,7 @@ const DEFAULT_SSE_ENDPOINT = "/sse";
 const DEFAULT_EVENT_STORE_MAX_EVENTS = 1000;
 const DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024;
 const DEFAULT_MAX_BATCH_SIZE = 10_000;
+const DEFAULT_SSE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 300_000;
 const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 30 * 60_000;
 const DEFAULT_CALLBACK_TIMEOUT_MS = 30_000;
@@ -122,6 +123,7 @@ function nativeOptions(options) {
     externalEventStore: externalEventStore(options) !== undefined,
     maxBodySize,
     maxBatchSize: options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
+    sseMaxQueuedBytes: options.sseMaxQueuedBytes ?? DEFAULT_SSE_MAX_QUEUED_BYTES,
     keepAliveTimeoutMs: options.keepAliveTimeout ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
     // Any value ≤ 0 turns the reaper off, as in mcp-proxy 6.7.
     sessionIdleTimeoutMs: Math.max(0, options.sessionIdleTimeout ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS),

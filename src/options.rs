@@ -42,6 +42,8 @@ pub struct NativeOptions {
     pub max_body_size: f64,
     /// Messages per JSON-RPC batch.
     pub max_batch_size: f64,
+    /// Bytes an SSE stream may queue for a reader that is behind.
+    pub sse_max_queued_bytes: f64,
     pub keep_alive_timeout_ms: f64,
     /// 0 = sessions are never reaped.
     pub session_idle_timeout_ms: f64,
@@ -165,6 +167,7 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
         },
         max_body_size: (o.max_body_size > 0.0).then_some(o.max_body_size as usize),
         max_batch_size: count(o.max_batch_size, "maxBatchSize")?,
+        sse_max_queued_bytes: count(o.sse_max_queued_bytes, "sseMaxQueuedBytes")?,
         keep_alive_timeout: millis(o.keep_alive_timeout_ms, "keepAliveTimeout")?,
         session_idle_timeout: millis_or_off(o.session_idle_timeout_ms, "sessionIdleTimeout")?
             .unwrap_or(Duration::ZERO),

@@ -12,6 +12,7 @@ use tokio::time::{interval_at, Instant, Interval};
 use crate::config::SSE_KEEP_ALIVE_INTERVAL;
 use crate::pipe::{self, PipeReader};
 use crate::sse::KEEP_ALIVE_COMMENT;
+use crate::stream_queue::FrameReceiver;
 
 /// A response body that broke off: hyper closes the connection instead of ending the
 /// message, so the client sees the response cut, never complete.
@@ -37,7 +38,7 @@ pub enum Body {
 
 pub struct SseBody {
     queued: VecDeque<Bytes>,
-    live: Option<mpsc::Receiver<Bytes>>,
+    live: Option<FrameReceiver>,
     keep_alive: Interval,
     on_drop: Option<Box<dyn FnOnce() + Send>>,
 }
@@ -76,10 +77,7 @@ impl Body {
     }
 
     /// Frames written first, then whatever arrives on `live` until its senders are gone.
-    pub fn sse(
-        queued: impl IntoIterator<Item = Bytes>,
-        live: Option<mpsc::Receiver<Bytes>>,
-    ) -> Self {
+    pub fn sse(queued: impl IntoIterator<Item = Bytes>, live: Option<FrameReceiver>) -> Self {
         let start = Instant::now() + SSE_KEEP_ALIVE_INTERVAL;
         Body::Sse(SseBody {
             queued: queued.into_iter().collect(),
@@ -116,9 +114,13 @@ impl http_body::Body for Body {
                     return Poll::Ready(None);
                 };
                 match live.poll_recv(cx) {
-                    Poll::Ready(Some(frame)) => {
+                    Poll::Ready(Some(Ok(frame))) => {
                         sse.keep_alive.reset();
                         Poll::Ready(Some(Ok(Frame::data(frame))))
+                    }
+                    Poll::Ready(Some(Err(cut))) => {
+                        sse.live = None;
+                        Poll::Ready(Some(Err(cut)))
                     }
                     Poll::Ready(None) => {
                         sse.live = None;

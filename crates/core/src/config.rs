@@ -36,9 +36,10 @@ pub const HOOK_BODY_WINDOW: usize = 64 * 1024;
 pub const HOOK_RESPONSE_WINDOW: usize = 64 * 1024;
 /// How long `createServer` + `onConnect` may take before the request gets a 500.
 pub const DEFAULT_CALLBACK_TIMEOUT: Duration = Duration::from_secs(30);
-/// Frames an SSE stream may have queued for a slow client before it is cut off
-/// (the client can resume from the event store).
-pub const STREAM_BUFFER_FRAMES: usize = 1024;
+/// Default `sseMaxQueuedBytes`: bytes an SSE stream may hold for a client that reads slower
+/// than the server writes. Beyond it the stream is cut (visibly: the response breaks off) and
+/// the client resumes from the event store.
+pub const DEFAULT_SSE_MAX_QUEUED_BYTES: usize = 16 * 1024 * 1024;
 /// How long an SSE response waits for its first message before sending headers and the
 /// priming event alone. Until headers go out, a handler can still change the status (403).
 pub const PRIMING_DELAY: Duration = Duration::from_millis(1000);
@@ -76,6 +77,8 @@ pub struct Config {
     pub max_body_size: Option<usize>,
     /// Messages per JSON-RPC batch; more is 400 -32600.
     pub max_batch_size: usize,
+    /// Bytes an SSE stream may queue for its reader before it is cut.
+    pub sse_max_queued_bytes: usize,
     pub keep_alive_timeout: Duration,
     /// Zero = sessions are never reaped.
     pub session_idle_timeout: Duration,
@@ -120,6 +123,7 @@ impl Default for Config {
             },
             max_body_size: Some(DEFAULT_MAX_BODY_SIZE),
             max_batch_size: DEFAULT_MAX_BATCH_SIZE,
+            sse_max_queued_bytes: DEFAULT_SSE_MAX_QUEUED_BYTES,
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
             session_idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
             headers_timeout: Some(DEFAULT_HEADERS_TIMEOUT),

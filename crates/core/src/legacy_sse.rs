@@ -46,7 +46,10 @@ impl Shared {
             Err(res) => return res,
         };
         let id = uuid::Uuid::new_v4().to_string();
-        let session = Arc::new(Session::legacy(Arc::from(id.as_str()), auth));
+        let session = Arc::new(
+            Session::legacy(Arc::from(id.as_str()), auth)
+                .with_sse_max_queued_bytes(self.config.sse_max_queued_bytes),
+        );
         if let Err(res) = self
             .create_server(&session, CreateReason::Legacy, &head, None)
             .await

@@ -29,6 +29,7 @@ pub mod request_id;
 mod server;
 pub mod session;
 pub mod sse;
+pub mod stream_queue;
 mod streamable;
 pub mod tls;
 mod waiters;

@@ -5,9 +5,10 @@ use bytes::Bytes;
 use http::{Request, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::authenticate::Authenticated;
+use crate::body::Cut;
 use crate::config::{EventStoreMode, PRIMING_DELAY};
 use crate::event_store::EventStore;
 use crate::host::{CreateReason, HostEvent, RequestHead, ServerOutcome};
@@ -16,6 +17,7 @@ use crate::pipeline::request_head;
 use crate::reply::{self, Reply, SESSION_HEADER};
 use crate::server::{Peer, Shared};
 use crate::session::{Answer, OpenError, PostStream, Session, Store, Takeover};
+use crate::stream_queue::FrameReceiver;
 use crate::streamable::{accepts, bad_request, check_protocol_version, header, session_not_found};
 
 fn ended_before_answer(id: Option<&str>) -> Reply {
@@ -52,6 +54,18 @@ enum First {
     Frame(Bytes),
     Ended,
     Waited,
+    /// The stream was cut before anything went out (its reader fell behind the bound).
+    Cut,
+}
+
+impl First {
+    fn of(frame: Option<Result<Bytes, Cut>>) -> Self {
+        match frame {
+            Some(Ok(frame)) => First::Frame(frame),
+            Some(Err(Cut)) => First::Cut,
+            None => First::Ended,
+        }
+    }
 }
 
 impl Shared {
@@ -196,7 +210,8 @@ impl Shared {
                 post.version.clone(),
                 self.new_store(),
             )
-            .bound_to(post.principal.clone()),
+            .bound_to(post.principal.clone())
+            .with_sse_max_queued_bytes(self.config.sse_max_queued_bytes),
         );
         if let Err(res) = self
             .create_server(
@@ -214,7 +229,10 @@ impl Shared {
 
     async fn stateless_post(self: &Arc<Self>, post: Post) -> Reply {
         let key: Arc<str> = Arc::from(format!("stateless-{}", self.token()));
-        let session = Arc::new(Session::new(key, None, post.version.clone(), None));
+        let session = Arc::new(
+            Session::new(key, None, post.version.clone(), None)
+                .with_sse_max_queued_bytes(self.config.sse_max_queued_bytes),
+        );
         if let Err(res) = self
             .create_server(
                 &session,
@@ -378,10 +396,10 @@ impl Shared {
                 let first = async {
                     match &prime {
                         Some(_) => tokio::select! {
-                            frame = live.recv() => frame.map_or(First::Ended, First::Frame),
+                            frame = live.recv() => First::of(frame),
                             _ = tokio::time::sleep(PRIMING_DELAY) => First::Waited,
                         },
-                        None => live.recv().await.map_or(First::Ended, First::Frame),
+                        None => First::of(live.recv().await),
                     }
                 };
                 let first = match or_takeover(&mut takeover, first).await {
@@ -395,7 +413,8 @@ impl Shared {
                 }
                 let queued: Vec<Bytes> = match first {
                     First::Frame(frame) => prime.into_iter().chain(Some(frame)).collect(),
-                    First::Waited => prime.into_iter().collect(),
+                    // A cut stream breaks off right after the head (and the priming event).
+                    First::Waited | First::Cut => prime.into_iter().collect(),
                     First::Ended => {
                         // The stream ended with nothing sent: the session was closed.
                         let Some(frame) = drain(&mut live) else {
@@ -471,6 +490,6 @@ async fn or_takeover<T>(
     }
 }
 
-fn drain(live: &mut mpsc::Receiver<Bytes>) -> Option<Bytes> {
-    live.try_recv().ok()
+fn drain(live: &mut FrameReceiver) -> Option<Bytes> {
+    live.try_recv()
 }

@@ -2,11 +2,11 @@
 
 use bytes::Bytes;
 use http::{header, HeaderName, HeaderValue, Response, StatusCode};
-use tokio::sync::mpsc;
 
 use crate::body::Body;
 use crate::host::ResponseLike;
 use crate::jsonrpc;
+use crate::stream_queue::FrameReceiver;
 
 pub type Reply = Response<Body>;
 
@@ -55,7 +55,7 @@ pub fn closing(mut res: Reply) -> Reply {
     res
 }
 
-pub fn sse(queued: impl IntoIterator<Item = Bytes>, live: Option<mpsc::Receiver<Bytes>>) -> Reply {
+pub fn sse(queued: impl IntoIterator<Item = Bytes>, live: Option<FrameReceiver>) -> Reply {
     let mut res = Response::new(Body::sse(queued, live));
     let h = res.headers_mut();
     h.insert(

@@ -5,20 +5,21 @@ use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::auth::challenge::InsufficientScope;
-use crate::config::STREAM_BUFFER_FRAMES;
+use crate::config::DEFAULT_SSE_MAX_QUEUED_BYTES;
 use crate::event_store::{EventStore, StreamId, STANDALONE_STREAM};
 use crate::host::ResponseLike;
 use crate::jsonrpc::{self, Outgoing};
 use crate::request_id;
 use crate::sse;
+use crate::stream_queue::{self, FrameReceiver, FrameSender};
 
 /// Where a POST wants its answers.
 pub enum Answer {
     /// An SSE stream.
-    Sse(mpsc::Receiver<Bytes>),
+    Sse(FrameReceiver),
     /// One JSON body once every response is in (the responses, in arrival order).
     Json(oneshot::Receiver<Vec<String>>),
 }
@@ -61,7 +62,7 @@ pub enum OpenError {
 }
 
 /// A live SSE connection of a stream; `None` while no client listens.
-type Sink = Option<mpsc::Sender<Bytes>>;
+type Sink = Option<FrameSender>;
 
 struct Stream {
     sink: Sink,
@@ -103,7 +104,7 @@ pub enum ResumeError {
 pub struct Resumed {
     pub frames: Vec<Bytes>,
     /// The rest of the stream, when it is still live.
-    pub live: Option<mpsc::Receiver<Bytes>>,
+    pub live: Option<FrameReceiver>,
 }
 
 /// Where a session's events are kept for resumption.
@@ -137,6 +138,7 @@ struct State {
     last_active: Instant,
     /// HTTP requests naming the session that are being served (see [`Session::claim`]).
     claims: usize,
+    sse_max_queued_bytes: usize,
 }
 
 pub struct Session {
@@ -161,11 +163,12 @@ fn live(sink: &Sink) -> bool {
     sink.as_ref().is_some_and(|s| !s.is_closed())
 }
 
-/// Pushes a frame to a listener; a closed or hopelessly slow listener is dropped (it can
-/// come back with `Last-Event-ID`).
+/// Pushes a frame to a listener; a listener that left, or that fell further behind than
+/// `sseMaxQueuedBytes`, is dropped (its response breaks off; it can come back with
+/// `Last-Event-ID`, the frame being in the event store already).
 fn push(sink: &mut Sink, frame: Bytes) {
     if let Some(tx) = sink {
-        if tx.try_send(frame).is_err() {
+        if tx.push(frame).is_err() {
             *sink = None;
         }
     }
@@ -189,8 +192,8 @@ fn take_over(state: &mut State, stream: StreamId, takeover: Takeover) -> bool {
     true
 }
 
-fn channel() -> (mpsc::Sender<Bytes>, mpsc::Receiver<Bytes>) {
-    mpsc::channel(STREAM_BUFFER_FRAMES)
+fn channel(state: &State) -> (FrameSender, FrameReceiver) {
+    stream_queue::channel(state.sse_max_queued_bytes)
 }
 
 /// Frames a message for `stream`, storing it when the session keeps events in memory.
@@ -203,14 +206,12 @@ fn frame(store: &mut Option<Store>, stream: StreamId, json: &str, event_id: Opti
 
 /// Makes a new listener the sink of `stream` (the live rest after a replay). `None` when the
 /// stream has completed: the replay was all there is.
-fn attach(
-    state: &mut State,
-    stream: StreamId,
-) -> Result<Option<mpsc::Receiver<Bytes>>, ResumeError> {
+fn attach(state: &mut State, stream: StreamId) -> Result<Option<FrameReceiver>, ResumeError> {
     state.last_active = Instant::now();
     if state.closed {
         return Ok(None);
     }
+    let (tx, rx) = channel(state);
     let sink = if stream == STANDALONE_STREAM {
         if live(&state.standalone) {
             return Err(ResumeError::Conflict);
@@ -222,7 +223,6 @@ fn attach(
             _ => return Ok(None),
         }
     };
-    let (tx, rx) = channel();
     *sink = Some(tx);
     Ok(Some(rx))
 }
@@ -261,8 +261,15 @@ impl Session {
                 closed: false,
                 last_active: Instant::now(),
                 claims: 0,
+                sse_max_queued_bytes: DEFAULT_SSE_MAX_QUEUED_BYTES,
             }),
         }
+    }
+
+    /// Bytes a stream of this session may queue for a reader behind before it is cut.
+    pub fn with_sse_max_queued_bytes(self, max: usize) -> Self {
+        self.state().sse_max_queued_bytes = max;
+        self
     }
 
     /// A legacy HTTP+SSE session, whose messages all go on the standalone stream; `auth`
@@ -400,7 +407,7 @@ impl Session {
                 Answer::Json(rx),
             )
         } else {
-            let (tx, rx) = channel();
+            let (tx, rx) = channel(&state);
             (
                 Stream {
                     sink: Some(tx),
@@ -549,13 +556,13 @@ impl Session {
     }
 
     /// Opens the standalone GET stream; `None` when one is already listening.
-    pub fn open_standalone(&self) -> Option<mpsc::Receiver<Bytes>> {
+    pub fn open_standalone(&self) -> Option<FrameReceiver> {
         let mut state = self.state();
         if state.closed || live(&state.standalone) {
             return None;
         }
         state.last_active = Instant::now();
-        let (tx, rx) = channel();
+        let (tx, rx) = channel(&state);
         state.standalone = Some(tx);
         Some(rx)
     }
@@ -577,7 +584,7 @@ impl Session {
     }
 
     /// Listens to the live rest of `stream` after a replay done elsewhere (a user store).
-    pub fn attach(&self, stream: StreamId) -> Result<Option<mpsc::Receiver<Bytes>>, ResumeError> {
+    pub fn attach(&self, stream: StreamId) -> Result<Option<FrameReceiver>, ResumeError> {
         attach(&mut self.state(), stream)
     }
 
@@ -613,16 +620,16 @@ mod tests {
         )
     }
 
-    fn sse(answer: Answer) -> mpsc::Receiver<Bytes> {
+    fn sse(answer: Answer) -> FrameReceiver {
         match answer {
             Answer::Sse(rx) => rx,
             Answer::Json(_) => panic!("expected SSE"),
         }
     }
 
-    fn drain(rx: &mut mpsc::Receiver<Bytes>) -> Vec<String> {
+    fn drain(rx: &mut FrameReceiver) -> Vec<String> {
         let mut out = vec![];
-        while let Ok(frame) = rx.try_recv() {
+        while let Some(frame) = rx.try_recv() {
             out.push(String::from_utf8(frame.to_vec()).unwrap());
         }
         out
@@ -662,7 +669,7 @@ mod tests {
             vec!["event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n\n"]
         );
         assert!(
-            a.try_recv().is_err() && a.is_closed(),
+            a.try_recv().is_none() && a.is_closed(),
             "stream ends after its last response"
         );
         assert_eq!(drain(&mut b).len(), 1);

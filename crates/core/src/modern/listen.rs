@@ -105,7 +105,7 @@ pub(crate) struct Listen {
     /// The listen request's id: the `subscriptionId`.
     pub id: Value,
     pub filter: Filter,
-    pub sink: tokio::sync::mpsc::Sender<Bytes>,
+    pub sink: crate::stream_queue::FrameSender,
     pub server_info: Value,
 }
 
@@ -219,7 +219,7 @@ mod tests {
 
     #[test]
     fn stamps_and_filters_notifications() {
-        let (sink, _rx) = tokio::sync::mpsc::channel(1);
+        let (sink, _rx) = crate::stream_queue::channel(1);
         let listen = Listen {
             id: json!("L"),
             filter: Filter {

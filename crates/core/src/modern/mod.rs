@@ -18,11 +18,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::body::Body;
-use crate::config::{ON_CLOSE_TIMEOUT, STREAM_BUFFER_FRAMES};
+use crate::config::ON_CLOSE_TIMEOUT;
 use crate::host::{HostEvent, RequestHead, ServerOutcome};
 use crate::jsonrpc;
 use crate::reply::{self, Reply};
 use crate::server::Shared;
+use crate::stream_queue;
 use crate::waiters::Waiters;
 use exchange::WriteSender;
 use ladder::{Route, StandardHeaders, FIRST_MODERN_VERSION, PROTOCOL_VERSION_KEY};
@@ -88,10 +89,10 @@ impl State {
     /// Feeds `notice` to every listen stream whose filter accepts it.
     pub(crate) fn notify(&self, notice: &Notice) {
         let mut listens = lock(&self.listens);
-        // A reader too slow for STREAM_BUFFER_FRAMES notices is cut off (its stream ends
-        // without the closing result, which the client sees as a broken stream).
+        // A reader further behind than `sseMaxQueuedBytes` is cut off (its response breaks
+        // off without the closing result, which the client sees as a broken stream).
         listens.retain(|_, listen| match listen.frame(notice) {
-            Some(frame) => listen.sink.try_send(frame).is_ok(),
+            Some(frame) => listen.sink.push(frame).is_ok(),
             None => !listen.sink.is_closed(),
         });
     }
@@ -110,7 +111,7 @@ impl State {
                 let waiting = self.released.register(token);
                 let _ = listen
                     .sink
-                    .try_send(listen::closing_result(&listen.id, &listen.server_info));
+                    .push(listen::closing_result(&listen.id, &listen.server_info));
                 waiting
             })
             .collect()
@@ -259,7 +260,7 @@ impl Shared {
         let (queued, live): (Vec<Bytes>, _) = if honored.is_empty() {
             (vec![ack, listen::closing_result(&id, &server_info)], None)
         } else {
-            let (sink, live) = tokio::sync::mpsc::channel(STREAM_BUFFER_FRAMES);
+            let (sink, live) = stream_queue::channel(self.config.sse_max_queued_bytes);
             let listen = Listen {
                 id,
                 filter: honored,

@@ -1,0 +1,227 @@
+//! The frames of one SSE stream waiting for its reader, bounded in bytes
+//! (`sseMaxQueuedBytes`). A reader that reads keeps up however many frames come: only bytes
+//! count, so a burst of small messages (a 50 000-request batch) fits. A reader further behind
+//! than the bound is cut: its queue is freed at once and its response breaks off, never
+//! ending as if complete; what it missed stays in the event store for `Last-Event-ID`.
+
+use bytes::Bytes;
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use crate::body::Cut;
+
+struct State {
+    frames: VecDeque<Bytes>,
+    bytes: usize,
+    cut: bool,
+    sender_gone: bool,
+    receiver_gone: bool,
+    waker: Option<Waker>,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    max_bytes: usize,
+}
+
+impl Inner {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The session's end of a stream.
+pub struct FrameSender {
+    inner: Arc<Inner>,
+}
+
+/// The response body's end of a stream.
+pub struct FrameReceiver {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushError {
+    /// Nobody reads any more (the client left).
+    Gone,
+    /// The reader fell more than the bound behind: the stream is cut.
+    Cut,
+}
+
+/// A stream holding at most `max_bytes` of frames not yet taken by its reader (one frame
+/// is always taken, however large).
+pub fn channel(max_bytes: usize) -> (FrameSender, FrameReceiver) {
+    let inner = Arc::new(Inner {
+        state: Mutex::new(State {
+            frames: VecDeque::new(),
+            bytes: 0,
+            cut: false,
+            sender_gone: false,
+            receiver_gone: false,
+            waker: None,
+        }),
+        max_bytes,
+    });
+    (
+        FrameSender {
+            inner: inner.clone(),
+        },
+        FrameReceiver { inner },
+    )
+}
+
+fn wake(state: &mut State) {
+    if let Some(waker) = state.waker.take() {
+        waker.wake();
+    }
+}
+
+impl FrameSender {
+    pub fn push(&self, frame: Bytes) -> Result<(), PushError> {
+        let mut state = self.inner.state();
+        if state.receiver_gone {
+            return Err(PushError::Gone);
+        }
+        if state.cut {
+            return Err(PushError::Cut);
+        }
+        if state.bytes > 0 && state.bytes + frame.len() > self.inner.max_bytes {
+            state.cut = true;
+            state.frames = VecDeque::new();
+            state.bytes = 0;
+            wake(&mut state);
+            return Err(PushError::Cut);
+        }
+        state.bytes += frame.len();
+        state.frames.push_back(frame);
+        wake(&mut state);
+        Ok(())
+    }
+
+    /// The reader is gone.
+    pub fn is_closed(&self) -> bool {
+        self.inner.state().receiver_gone
+    }
+}
+
+impl Drop for FrameSender {
+    fn drop(&mut self) {
+        let mut state = self.inner.state();
+        state.sender_gone = true;
+        wake(&mut state);
+    }
+}
+
+impl FrameReceiver {
+    /// The next frame; `Some(Err(Cut))` once the stream was cut; `None` when the sender is
+    /// gone and every frame was taken (the stream ended).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Cut>>> {
+        let mut state = self.inner.state();
+        if state.cut {
+            return Poll::Ready(Some(Err(Cut)));
+        }
+        if let Some(frame) = state.frames.pop_front() {
+            state.bytes -= frame.len();
+            return Poll::Ready(Some(Ok(frame)));
+        }
+        if state.sender_gone {
+            return Poll::Ready(None);
+        }
+        state.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    pub async fn recv(&mut self) -> Option<Result<Bytes, Cut>> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// A frame already queued, if any.
+    pub fn try_recv(&mut self) -> Option<Bytes> {
+        let mut state = self.inner.state();
+        if state.cut {
+            return None;
+        }
+        let frame = state.frames.pop_front()?;
+        state.bytes -= frame.len();
+        Some(frame)
+    }
+
+    /// The sender is gone: nothing more will be queued.
+    pub fn is_closed(&self) -> bool {
+        self.inner.state().sender_gone
+    }
+}
+
+impl Drop for FrameReceiver {
+    fn drop(&mut self) {
+        let mut state = self.inner.state();
+        state.receiver_gone = true;
+        state.frames = VecDeque::new();
+        state.bytes = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(n: usize) -> Bytes {
+        Bytes::from(vec![b'x'; n])
+    }
+
+    #[tokio::test]
+    async fn a_reader_that_keeps_up_gets_every_frame_whatever_their_number() {
+        let (tx, mut rx) = channel(100);
+        let reader = tokio::spawn(async move {
+            let mut count = 0;
+            while let Some(frame) = rx.recv().await {
+                frame.unwrap();
+                count += 1;
+            }
+            count
+        });
+        for _ in 0..50_000 {
+            while tx.inner.state().bytes + 10 > 100 {
+                tokio::task::yield_now().await;
+            }
+            tx.push(frame(10)).unwrap();
+        }
+        drop(tx);
+        assert_eq!(reader.await.unwrap(), 50_000);
+    }
+
+    #[test]
+    fn crossing_the_bound_cuts_the_stream_and_frees_its_queue() {
+        let (tx, mut rx) = channel(100);
+        tx.push(frame(60)).unwrap();
+        tx.push(frame(40)).unwrap();
+        assert_eq!(tx.push(frame(1)), Err(PushError::Cut));
+        assert_eq!(tx.inner.state().frames.len(), 0, "freed at once");
+        assert_eq!(tx.push(frame(1)), Err(PushError::Cut));
+        drop(tx);
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(matches!(rx.poll_recv(&mut cx), Poll::Ready(Some(Err(Cut)))));
+    }
+
+    #[test]
+    fn one_frame_larger_than_the_bound_still_goes_out() {
+        let (tx, mut rx) = channel(10);
+        tx.push(frame(1000)).unwrap();
+        assert_eq!(rx.try_recv().map(|f| f.len()), Some(1000));
+        drop(tx);
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(matches!(rx.poll_recv(&mut cx), Poll::Ready(None)));
+    }
+
+    #[test]
+    fn a_gone_reader_refuses_frames() {
+        let (tx, rx) = channel(10);
+        drop(rx);
+        assert!(tx.is_closed());
+        assert_eq!(tx.push(frame(1)), Err(PushError::Gone));
+    }
+}
