@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mcp_proxy_core::jsonrpc::{classify_outgoing, error_body, parse_posted, Outgoing};
+use mcp_proxy_core::config::DEFAULT_MAX_BATCH_SIZE;
+use mcp_proxy_core::jsonrpc::{classify_outgoing, error_body, parse_posted, Outgoing, ParseError};
 
 fn assert_json(text: &str) {
     if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
@@ -12,8 +13,14 @@ fn assert_json(text: &str) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(posted) = parse_posted(data) {
+    if let Err(ParseError::InvalidRequest { id: Some(id), .. }) =
+        parse_posted(data, DEFAULT_MAX_BATCH_SIZE)
+    {
+        assert_json(&error_body(-32600, "x", Some(&id)));
+    }
+    if let Ok(posted) = parse_posted(data, DEFAULT_MAX_BATCH_SIZE) {
         assert!(!posted.messages.is_empty());
+        assert!(posted.messages.len() <= DEFAULT_MAX_BATCH_SIZE);
         assert!(posted.batch || posted.messages.len() == 1);
         for id in posted.request_ids() {
             assert_json(&error_body(-32600, "x", Some(id)));
@@ -22,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(Outgoing::Response { id, .. }) = classify_outgoing(text) {
-            // The id is raw JSON text taken from valid JSON.
+            // The id is canonical JSON text.
             assert_json(&id);
         }
         assert_json(&error_body(-32000, text, None));
