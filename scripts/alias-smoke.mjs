@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 // The README's "use it as mcp-proxy" instructions, followed as a new user would:
-// a fresh directory, this repo `npm pack`ed (the tarball ships native/, so installing it builds
-// nothing), a package.json with FastMCP and `mcp-proxy` aliased to the package, then scenarios
+// a fresh directory, this repo packed as a release packs it (the main package, and this machine's
+// platform package around the development build in native/, so installing builds nothing), a
+// package.json with FastMCP and `mcp-proxy` aliased to the package, then scenarios
 // (scripts/alias-smoke/*.mjs, copied into that directory and run there) that start FastMCP
 // servers written as FastMCP's README shows (nothing changed for us) and drive them with the
 // official SDK clients and raw sockets. The package is not published yet, so
 // `npm:mcp-proxy-native@<range>` is replaced by the local tarball (`file:<tarball>`), which npm
-// treats the same way.
+// treats the same way, and an `overrides` entry points the optional dependency on the platform
+// package at its tarball.
 //
-//   node scripts/alias-smoke.mjs [--form readme|recommended] [--tarball <path>] [--fastmcp <version>]
+//   node scripts/alias-smoke.mjs [--form readme|recommended] [--tarball <path> --platform-tarball <path>]
+//                                [--fastmcp <version>]
 //                                [--scenarios streamable,stateless,legacy-sse,oauth-proxy] [--keep]
 //
 // --form readme       (default) applies the JSON snippets the README gives for aliasing, verbatim
@@ -27,6 +30,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { packMain, packPlatform } from "./release/pack-lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
@@ -107,16 +111,20 @@ process.on("exit", () => {
   if (!keep) rmSync(tmp, { recursive: true, force: true });
 });
 
+const { platformName, packageName, detectLibc } = createRequire(import.meta.url)("../lib/platform.js");
+const platform = platformName({ platform: process.platform, arch: process.arch, libc: detectLibc() });
 let tarball = arg("tarball");
-if (!tarball) {
-  log("npm pack", root);
-  const packed = run("npm", ["pack", "--json", "--pack-destination", tmp], { cwd: root });
-  if (packed.status !== 0) finish(1, `npm pack failed:\n${packed.stderr}`);
-  tarball = path.join(tmp, JSON.parse(packed.stdout)[0].filename);
+let platformTarball = arg("platform-tarball");
+if (!tarball || !platformTarball) {
+  log("packing", root, "and", platform, "from native/");
+  tarball = await packMain(tmp);
+  platformTarball = await packPlatform(platform, path.join(root, "native", "mcp-proxy-native.node"), tmp);
 }
 tarball = path.resolve(tarball);
-if (!existsSync(tarball)) finish(1, `no tarball at ${tarball}`);
+platformTarball = path.resolve(platformTarball);
+for (const t of [tarball, platformTarball]) if (!existsSync(t)) finish(1, `no tarball at ${t}`);
 const tarballSpec = `file:${tarball}`;
+const platformOverride = { [packageName(platform)]: `file:${platformTarball}` };
 
 // 2. package.json as the README (or the recommended form) says.
 const fastmcpVersion =
@@ -133,7 +141,8 @@ const fastmcpMajor = Number(/\d+/.exec(fastmcpVersion)?.[0]);
 if (form === "readme") alias = substituteTarball(readmeAliasSnippet(fastmcpMajor), tarballSpec);
 else if (form === "recommended") alias = { dependencies: { "mcp-proxy": tarballSpec }, overrides: { "mcp-proxy": "$mcp-proxy" } };
 else finish(1, `unknown --form ${form}`);
-summary.alias = alias;
+summary.alias = structuredClone(alias);
+alias.overrides = { ...(alias.overrides ?? {}), ...platformOverride };
 
 const app = path.join(tmp, "app");
 mkdirSync(app);

@@ -1,5 +1,6 @@
 // The README's alias instructions, followed in a fresh directory as a new user would, with the
-// FastMCP versions people run: scripts/alias-smoke.mjs packs this repo, writes a package.json
+// FastMCP versions people run: scripts/alias-smoke.mjs gets this repo packed as a release packs it
+// (main package + this machine's platform package), writes a package.json
 // with FastMCP and the README's JSON snippets (the tarball standing in for the registry), runs
 // npm install, checks FastMCP loads this package as `mcp-proxy`, then runs the scenarios of
 // scripts/alias-smoke/ there: FastMCP servers written as FastMCP's README shows, driven by the
@@ -10,9 +11,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { packMain, packPlatform } from "../../scripts/release/pack-lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const script = path.join(root, "scripts", "alias-smoke.mjs");
+const { platformName, detectLibc } = createRequire(import.meta.url)("../../lib/platform.js");
 
 interface Outcome {
   code: number;
@@ -80,31 +84,30 @@ const VERSIONS = [
 describe.skipIf(!registryReachable)("README alias instructions with FastMCP, in a fresh directory", () => {
   let packDir: string;
   let tarball: string;
+  let platformTarball: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     packDir = mkdtempSync(path.join(os.tmpdir(), "mcp-proxy-pack-"));
-    const packed = spawnSync("npm", ["pack", "--json", "--pack-destination", packDir], {
-      cwd: root,
-      encoding: "utf8",
-      timeout: 90_000,
-    });
-    expect(packed.status, packed.stderr).toBe(0);
-    tarball = path.join(packDir, JSON.parse(packed.stdout)[0].filename);
+    const libc = process.platform === "linux" ? detectLibc() : undefined;
+    const platform = platformName({ platform: process.platform, arch: process.arch, libc });
+    tarball = await packMain(packDir);
+    platformTarball = await packPlatform(platform, path.join(root, "native", "mcp-proxy-native.node"), packDir);
   }, 100_000);
 
   afterAll(() => {
     if (packDir) rmSync(packDir, { recursive: true, force: true });
   });
 
-  it("the packed tarball ships the prebuilt addon (its install step builds nothing)", () => {
-    const listing = spawnSync("tar", ["tzf", tarball], { encoding: "utf8" });
-    expect(listing.stdout.split("\n")).toEqual(
-      expect.arrayContaining(["package/native/mcp-proxy-native.node", "package/scripts/install.js", "package/index.mjs"]),
-    );
+  it("the main tarball ships JavaScript and no binary; the platform tarball ships the addon", () => {
+    const main = spawnSync("tar", ["tzf", tarball], { encoding: "utf8" }).stdout.split("\n");
+    expect(main).toEqual(expect.arrayContaining(["package/index.mjs", "package/lib/loader.js"]));
+    expect(main.filter((f) => f.endsWith(".node"))).toEqual([]);
+    const platform = spawnSync("tar", ["tzf", platformTarball], { encoding: "utf8" }).stdout.split("\n");
+    expect(platform.filter((f) => f.endsWith(".node"))).toHaveLength(1);
   });
 
   it.each(VERSIONS)("FastMCP $fastmcp as the README says it: its servers run on this package", async ({ fastmcp, scenarios }) => {
-    const out = await smoke(["--form", "readme", "--tarball", tarball, "--fastmcp", fastmcp, "--scenarios", Object.keys(scenarios).join(",")]);
+    const out = await smoke(["--form", "readme", "--tarball", tarball, "--platform-tarball", platformTarball, "--fastmcp", fastmcp, "--scenarios", Object.keys(scenarios).join(",")]);
     // On failure, the reason names which mcp-proxy FastMCP actually loaded, or which scenario failed.
     expect(out.summary.reason ?? null, out.stdout + out.stderr).toBeNull();
     expect(out.code).toBe(0);
