@@ -138,6 +138,16 @@ export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
   eventStore?: EventStoreOption;
   /** Cap of the default in-memory store per session (default 1000). */
   eventStoreMaxEvents?: number;
+  /**
+   * Bytes the default in-memory store keeps per session, oldest evicted first; an event
+   * larger than this is sent but cannot be replayed (default 10 MiB). Not in mcp-proxy.
+   */
+  eventStoreMaxBytes?: number;
+  /**
+   * Sessions held at once (stateful sessions, legacy SSE connections, stateless exchanges in
+   * flight); a new one beyond it → 503, logged (default 10000). Not in mcp-proxy.
+   */
+  maxSessions?: number;
   stateless?: boolean;
   streamEndpoint?: string | null;
   sseEndpoint?: string | null;

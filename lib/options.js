@@ -10,6 +10,8 @@ const DEFAULT_SSE_ENDPOINT = "/sse";
 const DEFAULT_EVENT_STORE_MAX_EVENTS = 1000;
 const DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024;
 const DEFAULT_MAX_BATCH_SIZE = 10_000;
+const DEFAULT_MAX_SESSIONS = 10_000;
+const DEFAULT_EVENT_STORE_MAX_BYTES = 10 * 1024 * 1024;
 const DEFAULT_SSE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 300_000;
 const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 30 * 60_000;
@@ -123,6 +125,8 @@ function nativeOptions(options) {
     externalEventStore: externalEventStore(options) !== undefined,
     maxBodySize,
     maxBatchSize: options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
+    maxSessions: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
+    eventStoreMaxBytes: options.eventStoreMaxBytes ?? DEFAULT_EVENT_STORE_MAX_BYTES,
     sseMaxQueuedBytes: options.sseMaxQueuedBytes ?? DEFAULT_SSE_MAX_QUEUED_BYTES,
     keepAliveTimeoutMs: options.keepAliveTimeout ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
     // Any value ≤ 0 turns the reaper off, as in mcp-proxy 6.7.

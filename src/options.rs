@@ -42,6 +42,10 @@ pub struct NativeOptions {
     pub max_body_size: f64,
     /// Messages per JSON-RPC batch.
     pub max_batch_size: f64,
+    /// Sessions held at once.
+    pub max_sessions: f64,
+    /// Bytes the default event store keeps per session.
+    pub event_store_max_bytes: f64,
     /// Bytes an SSE stream may queue for a reader that is behind.
     pub sse_max_queued_bytes: f64,
     pub keep_alive_timeout_ms: f64,
@@ -163,10 +167,12 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
             (false, 0) => EventStoreMode::Off,
             (false, max) => EventStoreMode::InMemory {
                 max_events: max as usize,
+                max_bytes: count(o.event_store_max_bytes, "eventStoreMaxBytes")?,
             },
         },
         max_body_size: (o.max_body_size > 0.0).then_some(o.max_body_size as usize),
         max_batch_size: count(o.max_batch_size, "maxBatchSize")?,
+        max_sessions: count(o.max_sessions, "maxSessions")?,
         sse_max_queued_bytes: count(o.sse_max_queued_bytes, "sseMaxQueuedBytes")?,
         keep_alive_timeout: millis(o.keep_alive_timeout_ms, "keepAliveTimeout")?,
         session_idle_timeout: millis_or_off(o.session_idle_timeout_ms, "sessionIdleTimeout")?

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::auth::challenge::OAuthConfig;
 use crate::cors::CorsConfig;
-use crate::event_store::DEFAULT_MAX_EVENTS;
+use crate::event_store::{DEFAULT_MAX_BYTES, DEFAULT_MAX_EVENTS};
 use crate::rebinding::RebindingPolicy;
 use crate::tls::TlsFiles;
 
@@ -16,6 +16,9 @@ pub const DEFAULT_MAX_BATCH_SIZE: usize = 10_000;
 /// Default `maxListenStreams` (the SDK's `DEFAULT_MAX_SUBSCRIPTIONS`): one more listen is
 /// answered -32603 "Subscription limit reached".
 pub const DEFAULT_MAX_LISTEN_STREAMS: usize = 1024;
+/// Default `maxSessions`: sessions (stateful sessions, legacy SSE connections, stateless
+/// exchanges in flight) held at once; a new one beyond it is answered 503.
+pub const DEFAULT_MAX_SESSIONS: usize = 10_000;
 /// Default `keepAliveTimeout` (mcp-proxy's): 300 s.
 pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Default idle time after which a session is reaped (mcp-proxy 6.7's); zero = never.
@@ -55,7 +58,7 @@ pub const ON_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventStoreMode {
     /// A bounded in-memory store per session, in Rust.
-    InMemory { max_events: usize },
+    InMemory { max_events: usize, max_bytes: usize },
     /// A user-supplied SDK `EventStore`, called through the host.
     External,
     /// No resumability.
@@ -77,6 +80,8 @@ pub struct Config {
     pub max_body_size: Option<usize>,
     /// Messages per JSON-RPC batch; more is 400 -32600.
     pub max_batch_size: usize,
+    /// Sessions held at once; a new one beyond it is 503.
+    pub max_sessions: usize,
     /// Bytes an SSE stream may queue for its reader before it is cut.
     pub sse_max_queued_bytes: usize,
     pub keep_alive_timeout: Duration,
@@ -120,9 +125,11 @@ impl Default for Config {
             enable_json_response: false,
             event_store: EventStoreMode::InMemory {
                 max_events: DEFAULT_MAX_EVENTS,
+                max_bytes: DEFAULT_MAX_BYTES,
             },
             max_body_size: Some(DEFAULT_MAX_BODY_SIZE),
             max_batch_size: DEFAULT_MAX_BATCH_SIZE,
+            max_sessions: DEFAULT_MAX_SESSIONS,
             sse_max_queued_bytes: DEFAULT_SSE_MAX_QUEUED_BYTES,
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
             session_idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,

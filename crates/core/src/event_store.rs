@@ -14,6 +14,9 @@ pub const STANDALONE_STREAM: StreamId = 0;
 
 /// Default `eventStoreMaxEvents`.
 pub const DEFAULT_MAX_EVENTS: usize = 1000;
+/// Default `eventStoreMaxBytes`: the framed events a session keeps, in bytes. An event
+/// larger than this is sent but not kept (it cannot be replayed).
+pub const DEFAULT_MAX_BYTES: usize = 10 * 1024 * 1024;
 
 struct Stored {
     seq: u64,
@@ -25,6 +28,9 @@ struct Stored {
 pub struct EventStore {
     events: VecDeque<Stored>,
     max_events: usize,
+    /// Bytes of the frames kept, and their bound.
+    bytes: usize,
+    max_bytes: usize,
     next_seq: u64,
 }
 
@@ -48,7 +54,21 @@ impl EventStore {
         EventStore {
             events: VecDeque::new(),
             max_events: max_events.max(1),
+            bytes: 0,
+            max_bytes: DEFAULT_MAX_BYTES,
             next_seq: 1,
+        }
+    }
+
+    /// Bounds the bytes kept too (`eventStoreMaxBytes`); oldest events go first.
+    pub fn with_max_bytes(mut self, max_bytes: usize) -> Self {
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    fn evict_oldest(&mut self) {
+        if let Some(old) = self.events.pop_front() {
+            self.bytes -= old.frame.as_ref().map_or(0, Bytes::len);
         }
     }
 
@@ -58,13 +78,20 @@ impl EventStore {
         let id = event_id(stream, seq);
         let bytes = frame(&id);
         if self.events.len() == self.max_events {
-            self.events.pop_front();
+            self.evict_oldest();
         }
+        let kept = keep.then(|| bytes.clone());
+        self.bytes += kept.as_ref().map_or(0, Bytes::len);
         self.events.push_back(Stored {
             seq,
             stream,
-            frame: keep.then(|| bytes.clone()),
+            frame: kept,
         });
+        // Evicting from the front only keeps the sequence numbers contiguous; an event
+        // larger than the whole bound evicts everything, itself included.
+        while self.bytes > self.max_bytes {
+            self.evict_oldest();
+        }
         bytes
     }
 
@@ -103,6 +130,11 @@ impl EventStore {
 
     pub fn is_empty(&self) -> bool {
         self.events.is_empty()
+    }
+
+    /// Bytes of the events kept.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 }
 
@@ -148,6 +180,24 @@ mod tests {
         assert!(store.replay_after("1_2").is_none());
         let replay = store.replay_after("1_3").unwrap();
         assert_eq!(replay.frames.len(), 2);
+    }
+
+    #[test]
+    fn bounds_bytes_too_oldest_evicted_first() {
+        let mut store = EventStore::new(1000).with_max_bytes(1000);
+        let payload = "x".repeat(400);
+        for _ in 0..5 {
+            store.store_message(1, &payload);
+        }
+        assert!(store.bytes() <= 1000, "{}", store.bytes());
+        assert_eq!(store.len(), 2, "each framed event is over 400 bytes");
+        assert!(store.replay_after("1_3").is_none(), "evicted");
+        assert_eq!(store.replay_after("1_4").unwrap().frames.len(), 1);
+        store.store_message(1, &"y".repeat(5000));
+        assert!(store.is_empty(), "an event over the bound is not kept");
+        assert_eq!(store.bytes(), 0);
+        store.store_message(1, "z");
+        assert_eq!(store.len(), 1);
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod reply;
 pub mod request_id;
 mod server;
 pub mod session;
+pub mod session_store;
 pub mod sse;
 pub mod stream_queue;
 mod streamable;

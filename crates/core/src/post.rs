@@ -178,9 +178,12 @@ impl Shared {
 
     fn new_store(&self) -> Option<Store> {
         match self.config.event_store {
-            EventStoreMode::InMemory { max_events } => {
-                Some(Store::Memory(EventStore::new(max_events)))
-            }
+            EventStoreMode::InMemory {
+                max_events,
+                max_bytes,
+            } => Some(Store::Memory(
+                EventStore::new(max_events).with_max_bytes(max_bytes),
+            )),
             EventStoreMode::External => Some(Store::external()),
             EventStoreMode::Off => None,
         }
@@ -263,7 +266,14 @@ impl Shared {
         let token = self.token();
         let outcome = self.created.register(token);
         // Registered first, so the transport can send as soon as it is connected.
-        self.insert_session(session.clone());
+        if !self.insert_session(session.clone()) {
+            return Err(reply::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                -32000,
+                "Service Unavailable: the server holds its maximum number of sessions",
+                id,
+            ));
+        }
         // From here until the host answers, giving up (the timeout below, or the client
         // leaving, which drops this future) ends the session: the host frees the server it
         // may hold and runs onClose when onConnect saw it (CONTRACT §4.6).

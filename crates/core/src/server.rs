@@ -28,6 +28,7 @@ use crate::limits::{ConnectionSlot, Limits, RequestDeadline};
 use crate::pipe::Written;
 use crate::reply;
 use crate::session::{SendError, Session, Takeover};
+use crate::session_store::{MemorySessions, SessionStore};
 use crate::tls;
 use crate::waiters::{Waiters, Waiting};
 use http::StatusCode;
@@ -36,7 +37,7 @@ use http::StatusCode;
 pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) host: Arc<dyn Host>,
-    sessions: Mutex<HashMap<Arc<str>, Arc<Session>>>,
+    sessions: Box<dyn SessionStore>,
     pub(crate) created: Waiters<ServerOutcome>,
     closed: Waiters<()>,
     pub(crate) replayed: Waiters<Option<Replayed>>,
@@ -70,16 +71,24 @@ impl Shared {
     }
 
     pub(crate) fn session(&self, key: &str) -> Option<Arc<Session>> {
-        lock(&self.sessions).get(key).cloned()
+        self.sessions.get(key)
     }
 
-    pub(crate) fn insert_session(&self, session: Arc<Session>) {
-        lock(&self.sessions).insert(session.key.clone(), session);
+    /// Keeps a new session; false when `maxSessions` are kept already (logged).
+    pub(crate) fn insert_session(&self, session: Arc<Session>) -> bool {
+        let max = self.config.max_sessions;
+        if self.sessions.insert_within(session, max) {
+            return true;
+        }
+        self.limits.report("maxSessions", || {
+            format!("[mcp-proxy] {max} sessions open (maxSessions): answered 503 to a new one")
+        });
+        false
     }
 
     /// Forgets a session whose server never became ready; the host was not given it.
     pub(crate) fn discard_session(&self, key: &str) {
-        if let Some(session) = lock(&self.sessions).remove(key) {
+        if let Some(session) = self.sessions.remove(key) {
             session.close();
         }
     }
@@ -92,7 +101,7 @@ impl Shared {
     /// Ends a session: closes its streams and asks the host to run `onClose` and close the
     /// server. Only the first caller for a session gets the receiver of the host's answer.
     pub(crate) fn end_session(&self, key: &str) -> Option<Waiting<'_, ()>> {
-        let session = lock(&self.sessions).remove(key)?;
+        let session = self.sessions.remove(key)?;
         session.close();
         let token = self.token();
         let done = self.closed.register(token);
@@ -129,8 +138,10 @@ impl Shared {
     fn reap_idle(&self, sweep: Duration) {
         let timeout = self.config.session_idle_timeout;
         let now = std::time::Instant::now();
-        let idle: Vec<Arc<str>> = lock(&self.sessions)
-            .values()
+        let idle: Vec<Arc<str>> = self
+            .sessions
+            .all()
+            .into_iter()
             .filter(|s| s.idle_for(now, sweep) > timeout)
             .map(|s| s.key.clone())
             .collect();
@@ -369,7 +380,7 @@ impl Server {
             hooks: Hooks::new(host.clone(), limits.clone()),
             limits,
             host,
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Box::new(MemorySessions::default()),
             created: Waiters::default(),
             closed: Waiters::default(),
             replayed: Waiters::default(),
@@ -528,14 +539,20 @@ impl Server {
     }
 
     pub fn session_count(&self) -> usize {
-        lock(&self.shared.sessions).len()
+        self.shared.sessions.len()
     }
 
     /// Stops without waiting for anything: for an environment that is going away (a Worker
     /// thread ending), where no host callback can run any more.
     pub fn stop_now(&self) {
         self.shared.stopping.send_replace(true);
-        let keys: Vec<Arc<str>> = lock(&self.shared.sessions).keys().cloned().collect();
+        let keys: Vec<Arc<str>> = self
+            .shared
+            .sessions
+            .all()
+            .iter()
+            .map(|s| s.key.clone())
+            .collect();
         for key in keys {
             self.shared.discard_session(&key);
         }
@@ -549,7 +566,13 @@ impl Server {
             return;
         };
         self.shared.stopping.send_replace(true);
-        let keys: Vec<Arc<str>> = lock(&self.shared.sessions).keys().cloned().collect();
+        let keys: Vec<Arc<str>> = self
+            .shared
+            .sessions
+            .all()
+            .iter()
+            .map(|s| s.key.clone())
+            .collect();
         let closing: Vec<_> = keys
             .iter()
             .filter_map(|k| self.shared.end_session(k))
