@@ -127,13 +127,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Watched<S> {
             }
             match (*phase, read.is_pending()) {
                 (_, false) => None,
+                // A timeout too large to add is no limit.
                 (Phase::Head { since }, true) => this
                     .limits
                     .headers_timeout
-                    .map(|t| (since + t, Expiry::Answer)),
-                (Phase::Idle { since }, true) => {
-                    Some((since + this.limits.keep_alive_timeout, Expiry::Close))
-                }
+                    .and_then(|t| since.checked_add(t))
+                    .map(|deadline| (deadline, Expiry::Answer)),
+                (Phase::Idle { since }, true) => since
+                    .checked_add(this.limits.keep_alive_timeout)
+                    .map(|deadline| (deadline, Expiry::Close)),
                 (Phase::Busy, true) => None,
             }
         };

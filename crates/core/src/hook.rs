@@ -212,7 +212,7 @@ impl Hooks {
         let (host, me) = (self.host.clone(), self.me.clone());
         let on_gone = Box::new(move |complete: bool| {
             if !complete {
-                host.dispatch(HookGone { token });
+                host.dispatch(HostEvent::HookGone { token });
             }
             // The response is over: whatever of the body is still unread is not wanted
             // (Node discards it too); the connection closes instead of reading it.
@@ -226,8 +226,6 @@ impl Hooks {
         pipe::pipe(HOOK_RESPONSE_WINDOW, on_drain, on_gone)
     }
 }
-
-use HostEvent::HookGone;
 
 /// Runs the hook for a request whose head just arrived; `deadline` is when its body must
 /// have arrived (`requestTimeout`).

@@ -32,7 +32,7 @@ pub(crate) struct Limits {
     max_buffered_body_bytes: Option<usize>,
     buffered_body_bytes: AtomicUsize,
     /// kind → (last logged, refusals not logged since)
-    logged: Mutex<HashMap<&'static str, (Instant, u64)>>,
+    logged: Mutex<HashMap<&'static str, (Option<Instant>, u64)>>,
 }
 
 /// A connection counted against `maxConnections` until dropped.
@@ -114,7 +114,8 @@ impl Limits {
 
     /// The deadline of a request whose head began at `started`.
     pub(crate) fn request_deadline(&self, started: Instant) -> Option<Instant> {
-        self.request_timeout.map(|t| started + t)
+        // A timeout too large to add is no limit.
+        self.request_timeout.and_then(|t| started.checked_add(t))
     }
 
     /// Logs a refusal through the host's `console.error`, at most once a second per kind.
@@ -122,15 +123,16 @@ impl Limits {
         let now = Instant::now();
         let suppressed = {
             let mut logged = self.logged.lock().unwrap_or_else(|e| e.into_inner());
-            let entry = logged
-                .entry(kind)
-                .or_insert((now - Duration::from_secs(2), 0));
-            if now.duration_since(entry.0) < Duration::from_secs(1) {
+            let entry = logged.entry(kind).or_insert((None, 0));
+            if entry
+                .0
+                .is_some_and(|last| now.duration_since(last) < Duration::from_secs(1))
+            {
                 entry.1 += 1;
                 return;
             }
             let suppressed = entry.1;
-            *entry = (now, 0);
+            *entry = (Some(now), 0);
             suppressed
         };
         let mut message = message();
