@@ -35,8 +35,16 @@ async function connect(port: number): Promise<RawConnection> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function logged(pattern: RegExp): boolean {
-  return errors.some((args) => args.some((a) => typeof a === "string" && pattern.test(a)));
+/** Waits for a console.error line matching `pattern` (the log reaches JS after the answer). */
+async function logged(pattern: RegExp): Promise<void> {
+  const seen = () => errors.some((args) => args.some((a) => typeof a === "string" && pattern.test(a)));
+  await within(
+    (async () => {
+      while (!seen()) await sleep(10);
+    })(),
+    2000,
+    `a console.error line matching ${pattern}`,
+  );
 }
 
 const POST_HEAD = (length: number) =>
@@ -50,7 +58,7 @@ describe("headersTimeout", () => {
     const res = await c.response();
     expect(res.status).toBe(408);
     await within(c.whenClosed, 2000, "the connection to close");
-    expect(logged(/headersTimeout/)).toBe(true);
+    await logged(/headersTimeout/);
   });
 
   it("an idle keep-alive connection closes quietly after keepAliveTimeout, without a 408", async () => {
@@ -88,7 +96,7 @@ describe("requestTimeout", () => {
     });
     expect(res.headers.connection).toBe("close");
     await within(c.whenClosed, 2000, "the connection to close");
-    expect(logged(/requestTimeout/)).toBe(true);
+    await logged(/requestTimeout/);
   });
 
   it("a hook route's body that stalls: 408, and req sees 'aborted'", async () => {
@@ -129,7 +137,7 @@ describe("maxConnections", () => {
     const refused = await third.response();
     expectRpcError(refused.status, refused.headers, refused.body, { status: 503, code: -32000 });
     await within(third.whenClosed, 3000, "the refused connection to close");
-    expect(logged(/maxConnections/)).toBe(true);
+    await logged(/maxConnections/);
     a.destroy();
     await sleep(50);
     const fourth = await connect(r.port);
@@ -164,7 +172,7 @@ describe("maxBufferedBodyBytes", () => {
       answer = await attempt();
     }
     expectRpcError(answer.status, answer.headers, answer.text, { status: 503, code: -32000 });
-    expect(logged(/maxBufferedBodyBytes/)).toBe(true);
+    await logged(/maxBufferedBodyBytes/);
     holder.destroy();
     let after = await attempt();
     while (after.status === 503 && Date.now() < end + 10000) {
