@@ -2,7 +2,7 @@
 // that falls further behind than `sseMaxQueuedBytes` sees its stream break off (never a
 // clean end of a 200) and gets the rest from the event store with Last-Event-ID.
 import net from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { serve, until, MCP_HEADERS, type Running } from "./helpers.js";
@@ -10,6 +10,7 @@ import { initSession, post, SseReader, within } from "./raw.js";
 
 let running: Running | undefined;
 afterEach(async () => {
+  vi.restoreAllMocks();
   await running?.close();
   running = undefined;
 });
@@ -87,12 +88,15 @@ describe("SSE answers larger than the client reads at once", () => {
   }, 120_000);
 
   it("a client too far behind sees the stream break off, then resumes every message exactly once", async () => {
+    const errors: unknown[][] = [];
+    vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void errors.push(args));
     let finished!: () => void;
     const toolDone = new Promise<void>((resolve) => (finished = resolve));
     running = await serve({
       createServer: async () => burstServer(finished),
       sseMaxQueuedBytes: 64 * 1024,
       eventStoreMaxEvents: 10_000,
+      eventStoreMaxBytes: 64 * 1024 * 1024,
     });
     const { sessionId } = await initSession(running.url);
     const count = 3000;
@@ -128,6 +132,7 @@ describe("SSE answers larger than the client reads at once", () => {
     const before = events(first.text);
     const lastId = before.filter((e) => e.id).at(-1)!.id!;
     expect(before.filter((e) => e.data).length).toBeLessThan(count);
+    expect(errors.some((args) => /sseMaxQueuedBytes/.test(String(args[0])))).toBe(true);
 
     const resumed = await fetch(running.url, {
       headers: { accept: "text/event-stream", "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25", "last-event-id": lastId },

@@ -127,6 +127,14 @@ impl Shared {
     ) -> Result<(), SendError> {
         let session = self.session(key).ok_or(SendError::Closed)?;
         let sent = session.send(json, related, event_id)?;
+        if sent.cut_stream {
+            let max = self.config.sse_max_queued_bytes;
+            self.limits.report("sseMaxQueuedBytes", || {
+                format!(
+                    "[mcp-proxy] cut an SSE stream of session {key}: its client was more than {max} bytes behind (sseMaxQueuedBytes); it can resume with Last-Event-ID"
+                )
+            });
+        }
         if sent.completed_exchange && session.id.is_none() {
             // Stateless: the server lives for one exchange.
             self.end_session(key);

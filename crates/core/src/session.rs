@@ -14,7 +14,7 @@ use crate::host::ResponseLike;
 use crate::jsonrpc::{self, Outgoing};
 use crate::request_id;
 use crate::sse;
-use crate::stream_queue::{self, FrameReceiver, FrameSender};
+use crate::stream_queue::{self, FrameReceiver, FrameSender, PushError};
 
 /// Where a POST wants its answers.
 pub enum Answer {
@@ -91,6 +91,8 @@ pub enum SendError {
 pub struct Sent {
     /// The last response of a POST stream went out: the exchange is complete.
     pub completed_exchange: bool,
+    /// This message cut its stream: the reader was more than `sseMaxQueuedBytes` behind.
+    pub cut_stream: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -166,10 +168,16 @@ fn live(sink: &Sink) -> bool {
 /// Pushes a frame to a listener; a listener that left, or that fell further behind than
 /// `sseMaxQueuedBytes`, is dropped (its response breaks off; it can come back with
 /// `Last-Event-ID`, the frame being in the event store already).
-fn push(sink: &mut Sink, frame: Bytes) {
-    if let Some(tx) = sink {
-        if tx.push(frame).is_err() {
+/// True when this frame cut the stream.
+fn push(sink: &mut Sink, frame: Bytes) -> bool {
+    let Some(tx) = sink else {
+        return false;
+    };
+    match tx.push(frame) {
+        Ok(()) => false,
+        Err(error) => {
             *sink = None;
+            error == PushError::Cut
         }
     }
 }
@@ -504,6 +512,7 @@ impl Session {
                 if take_over(state, stream, takeover) {
                     return Ok(Sent {
                         completed_exchange: true,
+                        ..Sent::default()
                     });
                 }
             }
@@ -521,27 +530,28 @@ impl Session {
                 return Ok(Sent::default());
             }
             let frame = frame(&mut state.store, STANDALONE_STREAM, json, event_id);
-            push(&mut state.standalone, frame);
-            return Ok(Sent::default());
+            return Ok(Sent {
+                cut_stream: push(&mut state.standalone, frame),
+                ..Sent::default()
+            });
         };
         let stream = state.streams.get_mut(&stream_id).expect("checked above");
+        let mut sent = Sent::default();
         if let Some(collector) = &mut stream.json {
             // JSON mode carries responses only; related notifications have no place to go.
             if is_response {
                 collector.responses.push(json.to_string());
             }
         } else {
-            push(
-                &mut stream.sink,
-                frame(&mut state.store, stream_id, json, event_id),
-            );
+            let frame = frame(&mut state.store, stream_id, json, event_id);
+            sent.cut_stream = push(&mut stream.sink, frame);
         }
         if !is_response {
-            return Ok(Sent::default());
+            return Ok(sent);
         }
         stream.pending = stream.pending.saturating_sub(1);
         if stream.pending > 0 {
-            return Ok(Sent::default());
+            return Ok(sent);
         }
         let stream = state.streams.remove(&stream_id).expect("present");
         if let Some(mut collector) = stream.json {
@@ -552,6 +562,7 @@ impl Session {
         // Dropping the sink ends the SSE body after its queued frames.
         Ok(Sent {
             completed_exchange: true,
+            ..sent
         })
     }
 
