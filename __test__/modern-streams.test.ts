@@ -43,18 +43,31 @@ async function startWithNotify(overrides: Partial<StartOptions> = {}) {
   return r;
 }
 
-function listen(url: URL, notifications: Record<string, unknown>, id: unknown = "L1", signal?: AbortSignal) {
+/** A 2026-07-28 request as the SDK v2 client sends it: envelope in `_meta`, SEP-2243 headers. */
+function modernPost(
+  url: URL,
+  method: string,
+  params: Record<string, unknown>,
+  { id = 1, headers = {}, signal }: { id?: number | string; headers?: Record<string, string>; signal?: AbortSignal } = {},
+) {
+  const name: Record<string, string> = typeof params.name === "string" ? { "mcp-name": params.name } : {};
   return fetch(url, {
     method: "POST",
     headers: {
       "content-type": "application/json",
       accept: "application/json, text/event-stream",
       "mcp-protocol-version": "2026-07-28",
-      "mcp-method": "subscriptions/listen",
+      "mcp-method": method,
+      ...name,
+      ...headers,
     },
-    body: JSON.stringify({ jsonrpc: "2.0", id, method: "subscriptions/listen", params: { _meta: ENV, notifications } }),
+    body: JSON.stringify({ jsonrpc: "2.0", id, method, params: { _meta: ENV, ...params } }),
     signal,
   });
+}
+
+function listen(url: URL, notifications: Record<string, unknown>, id: number | string = "L1", signal?: AbortSignal) {
+  return modernPost(url, "subscriptions/listen", { notifications }, { id, signal });
 }
 
 describe("subscriptions/listen", () => {
@@ -154,18 +167,9 @@ describe("a served request", () => {
     const r = await start();
     const abort = new AbortController();
     const count = aborted.length;
-    const pending = fetch(r.url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        "mcp-protocol-version": "2026-07-28",
-        "mcp-method": "tools/call",
-        "mcp-name": "wait",
-      },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "wait", arguments: { ms: 60_000 }, _meta: ENV } }),
-      signal: abort.signal,
-    }).catch((e: Error) => e);
+    const pending = modernPost(r.url, "tools/call", { name: "wait", arguments: { ms: 60_000 } }, { signal: abort.signal }).catch(
+      (e: Error) => e,
+    );
     await until(() => r.opened.length === 1, "the handler to start");
     await new Promise((resolve) => setTimeout(resolve, 50));
     abort.abort();
@@ -185,21 +189,10 @@ describe("a served request", () => {
         return s;
       },
     });
-    const res = await fetch(r.url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        "mcp-protocol-version": "2026-07-28",
-        "mcp-method": "tools/call",
-        "mcp-name": "progress",
-      },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "tools/call",
-        params: { name: "progress", arguments: {}, _meta: { ...ENV, progressToken: "t" } },
-      }),
+    const res = await modernPost(r.url, "tools/call", {
+      name: "progress",
+      arguments: {},
+      _meta: { ...ENV, progressToken: "t" },
     });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
@@ -229,18 +222,7 @@ describe("authentication on the 2026-07-28 leg", () => {
       },
     });
     const post = (authorization: string) =>
-      fetch(r.url, {
-        method: "POST",
-        headers: {
-          authorization,
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          "mcp-protocol-version": "2026-07-28",
-          "mcp-method": "tools/call",
-          "mcp-name": "who",
-        },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "who", arguments: {}, _meta: ENV } }),
-      });
+      modernPost(r.url, "tools/call", { name: "who", arguments: {} }, { headers: { authorization } });
     const denied = await post("Bearer bad");
     expect(denied.status).toBe(401);
     expect(r.opened.length).toBe(0);
@@ -283,17 +265,7 @@ describe("the listen stream limit", () => {
 });
 
 describe("server factories that fail", () => {
-  const call = (url: URL) =>
-    fetch(url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        "mcp-protocol-version": "2026-07-28",
-        "mcp-method": "tools/list",
-      },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/list", params: { _meta: ENV } }),
-    });
+  const call = (url: URL) => modernPost(url, "tools/list", {}, { id: 3 });
 
   it("a throwing createServer is a 500 with the error logged", async () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
