@@ -4,6 +4,7 @@
 const native = require("./native");
 const { nativeOptions, externalEventStore } = require("./options");
 const { IncomingMessageLike, headersFromRaw } = require("./request");
+const { ExchangeRequests } = require("./exchangeRequest");
 const { NativeTransport } = require("./transport");
 const { isResponseLike, respondOutcome } = require("./responseLike");
 const { currentExchange } = require("./exchange");
@@ -112,10 +113,11 @@ async function startHTTPServer(options) {
   const eventStore = externalEventStore(options);
   /** session key → { server, transport } */
   const sessions = new Map();
+  const exchangeRequests = new ExchangeRequests();
   let server;
 
   async function create(event) {
-    const req = new IncomingMessageLike(event.request);
+    const req = exchangeRequests.forCreate(event.request);
     // In the map before any callback runs, so a `close` for this session (the wait was
     // abandoned: callbackTimeout, or the client left) finds it and ends what exists by then.
     const entry = { server: undefined, transport: undefined, ended: false, principal: event.principal ?? undefined };
@@ -195,7 +197,7 @@ async function startHTTPServer(options) {
   }
 
   async function auth(event) {
-    const req = new IncomingMessageLike(event.request);
+    const req = exchangeRequests.forAuthenticate(event.request);
     let result;
     try {
       result = await authenticate(req);
