@@ -4,7 +4,8 @@
 // with FastMCP and the README's JSON snippets (the tarball standing in for the registry), runs
 // npm install, checks FastMCP loads this package as `mcp-proxy`, then runs the scenarios of
 // scripts/alias-smoke/ there: FastMCP servers written as FastMCP's README shows, driven by the
-// official SDK clients (stateful and stateless Streamable HTTP).
+// official SDK clients (stateful and stateless Streamable HTTP, and a legacy SSE client that
+// sends its credentials on GET /sse only, as FastMCP's own tests do).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -62,12 +63,16 @@ function streamable(stateless: boolean, progress: number[]) {
   };
 }
 
+/** FastMCP's authenticate runs once (for GET /sse); the POSTs to /messages carry no credentials. */
+const LEGACY_SSE = { ok: true, text: "3", tools: ["add"], authenticateCalls: 1, errors: [] };
+
 const VERSIONS = [
   {
     fastmcp: "4.20.16",
     scenarios: {
       streamable: streamable(false, [1, 2, 3]),
       stateless: streamable(true, [1, 2, 3]),
+      "legacy-sse": LEGACY_SSE,
     },
   },
   {
@@ -77,6 +82,7 @@ const VERSIONS = [
       // FastMCP 3 sends progress with server.notification(), not tied to the request: with no
       // session there is nowhere to send it (see fastmcp.test.ts).
       stateless: streamable(true, []),
+      "legacy-sse": LEGACY_SSE,
     },
   },
 ];
