@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick]`: this package against mcp-proxy@6.6.0 and the in-process
-// ceiling, same echo server, same options, same load, alternating over rounds. The
+// `npm run bench [-- --quick]`: this package against mcp-proxy 6.6.0, mcp-proxy 6.7.19 (what
+// FastMCP 4.20 depends on) and the in-process ceiling, same echo server (an SDK v1 McpServer, as
+// FastMCP builds), same options, same load, alternating over rounds; then FastMCP 4.20's
+// `initialize` latency over this package and over mcp-proxy 6.7.19. The
 // 2026-07-28 mode ("modern") compares this package's modern leg with mcp-proxy 6.7.19's,
 // both serving the same SDK v2 echo server, and with this package's 2025 stateless mode.
 //
@@ -14,6 +16,7 @@ import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { INITIALIZE_BODY, PROTOCOL_VERSION } from "./echo-server.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..");
@@ -32,6 +35,7 @@ const { values: opts } = parseArgs({
     "no-memory": { type: "boolean", default: false },
     write: { type: "boolean" },
     "cpu-prof": { type: "string" },
+    "fastmcp-only": { type: "boolean", default: false },
   },
 });
 
@@ -45,13 +49,25 @@ const config = {
   callsWarmup: opts.quick ? 300 : 2_000,
   modes: (opts.modes ?? "sse,json,stateless,modern").split(","),
   connections: [50, 1],
+  // FastMCP initialize latency: sequential initializes per implementation (the first is a warm-up).
+  initializes: opts.quick ? 5 : 30,
 };
-const IMPLS = ["native", "mcp-proxy", "ceiling"];
-const LABEL = { native: "this (native)", "mcp-proxy": "mcp-proxy 6.6.0", ceiling: "ceiling (in-process)" };
+const IMPLS = ["native", "mcp-proxy", "mcp-proxy-67", "ceiling"];
+const LABEL = {
+  native: "this (native)",
+  "mcp-proxy": "mcp-proxy 6.6.0",
+  "mcp-proxy-67": "mcp-proxy 6.7.19",
+  ceiling: "ceiling (in-process)",
+};
+// Memory runs (100 000 calls per mode in a full run) stay on this package and 6.6.0: at
+// mcp-proxy 6.7.19's req/s they would add about ten minutes; its throughput is measured.
+const MEMORY_IMPLS = ["native", "mcp-proxy"];
 // In the 2026-07-28 mode the three slots are: ours, mcp-proxy 6.7.19's modern leg, and our
 // 2025 stateless mode serving the same SDK v2 server (one server per request, like 2026).
 const MODERN_LABEL = { native: "this (native)", "mcp-proxy": "mcp-proxy 6.7.19", ceiling: "this, 2025 stateless" };
 const labelOf = (mode, impl) => (mode === "modern" ? MODERN_LABEL : LABEL)[impl];
+/** The slots a mode runs: 6.6.0 has no modern leg, so 2026-07-28 uses the three above. */
+const implsOf = (mode) => (mode === "modern" ? ["native", "mcp-proxy", "ceiling"] : IMPLS);
 const MODE_LABEL = { sse: "stateful SSE", json: "stateful JSON", stateless: "stateless", modern: "2026-07-28" };
 
 // ---------------------------------------------------------------- environment
@@ -133,18 +149,17 @@ function onceMessage(child, type) {
   });
 }
 
-async function startServer(impl, mode, { cpuProf } = {}) {
+async function startServer(impl, mode, { cpuProf, script = "server.mjs" } = {}) {
   const port = await freePort();
   const nodeArgs = ["--expose-gc"];
   if (cpuProf) nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${cpuProf}`);
   const [cmd, args] = pinned(SERVER_CPU, [
     process.execPath,
     ...nodeArgs,
-    join(here, "server.mjs"),
+    join(here, script),
     "--impl",
     impl,
-    "--mode",
-    mode,
+    ...(mode ? ["--mode", mode] : []),
     "--port",
     String(port),
   ]);
@@ -282,6 +297,44 @@ async function callGrowth(impl, mode) {
   }
 }
 
+/**
+ * FastMCP 4.20 `initialize` latency: a stateful FastMCP server over `impl`, then sequential
+ * initialize POSTs (each answer read to its end, the session then DELETEd). mcp-proxy 6.7.19
+ * awaits `server.connect()` before delivering the request, and FastMCP's connect polls for the
+ * client's capabilities for up to 1 s first; this package delivers it while connect runs.
+ */
+async function fastmcpInitialize(impl) {
+  const server = await startServer(impl, undefined, { script: "fastmcp-server.mjs" });
+  const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+  const times = [];
+  try {
+    for (let i = 0; i <= config.initializes; i++) {
+      const started = performance.now();
+      const res = await fetch(server.url, { method: "POST", headers, body: INITIALIZE_BODY });
+      const body = await res.text();
+      const ms = performance.now() - started;
+      if (res.status !== 200 || !body.includes('"serverInfo"')) throw new Error(`${impl}: initialize answered ${res.status}: ${body.slice(0, 200)}`);
+      if (i > 0) times.push(ms);
+      const session = res.headers.get("mcp-session-id");
+      if (session) {
+        const end = await fetch(server.url, { method: "DELETE", headers: { "mcp-session-id": session, "mcp-protocol-version": PROTOCOL_VERSION } });
+        await end.arrayBuffer();
+      }
+    }
+    server.child.send({ type: "stats" });
+    const { warnings } = await onceMessage(server.child, "stats-done");
+    const sorted = [...times].sort((a, b) => a - b);
+    return {
+      initializes: times.length,
+      medianMs: median(times),
+      p90Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.9))],
+      capabilityWarnings: warnings.filter((w) => w.includes("could not infer client capabilities")).length,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
 // ---------------------------------------------------------------- statistics and report
 
 const median = (xs) => {
@@ -301,7 +354,7 @@ function summarize(raw) {
     rows[mode] = {};
     for (const conns of config.connections) {
       const per = {};
-      for (const impl of IMPLS) {
+      for (const impl of implsOf(mode)) {
         const runs = raw.throughput[mode][impl].map((r) => r.find((x) => x.connections === conns));
         per[impl] = {
           rps: median(runs.map((r) => r.rps)),
@@ -321,6 +374,8 @@ function summarize(raw) {
         per,
         rpsVsProxy: pair("native", "mcp-proxy", "rps"),
         p99VsProxy: pair("native", "mcp-proxy", "p99"),
+        rpsVs67: per["mcp-proxy-67"] ? pair("native", "mcp-proxy-67", "rps") : NaN,
+        p99Vs67: per["mcp-proxy-67"] ? pair("native", "mcp-proxy-67", "p99") : NaN,
         rpsVsCeiling: pair("native", "ceiling", "rps"),
       };
     }
@@ -328,17 +383,35 @@ function summarize(raw) {
   return rows;
 }
 
+/** The FastMCP 4.20 initialize table (lines), or nothing when it was not measured. */
+function fastmcpReport(raw) {
+  const f = raw.fastmcp;
+  if (!f) return [];
+  const lines = [
+    `FastMCP 4.20 \`initialize\` (stateful, SSE; ${config.initializes} sequential initializes after a warm-up, each answer read to its end):`,
+    "",
+    "| implementation | median ms | p90 ms | FastMCP \"could not infer client capabilities\" warnings |",
+    "|---|---:|---:|---:|",
+  ];
+  for (const impl of ["native", "mcp-proxy-67"]) {
+    const r = f[impl];
+    lines.push(`| ${LABEL[impl]} | ${fmtMs(r.medianMs)} | ${fmtMs(r.p90Ms)} | ${r.capabilityWarnings} / ${r.initializes + 1} |`);
+  }
+  lines.push("", `Ratio 6.7.19 / this (median): ${fmtRatio(f["mcp-proxy-67"].medianMs / f.native.medianMs)}.`, "");
+  return lines;
+}
+
 function report(raw, rows, meta) {
   const lines = [];
   const out = (s = "") => lines.push(s);
   out(`Rounds: ${config.rounds} (implementations alternate within each round; medians shown). Windows: ${config.warmup} s warm-up, ${config.duration} s measured.`);
-  out(`Memory: RSS of the server process after a full GC; ${config.sessions} idle sessions; ${config.calls} calls on one session (50 connections).`);
+  out(`Memory (this package and 6.6.0): RSS of the server process after a full GC; ${config.sessions} idle sessions; ${config.calls} calls on one session (50 connections).`);
   out();
   out("| mode | conns | implementation | req/s | p50 ms | p99 ms | errors | server CPU | load CPU | KB / idle session | RSS over calls |");
   out("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const mode of config.modes) {
     for (const conns of config.connections) {
-      for (const impl of IMPLS) {
+      for (const impl of implsOf(mode)) {
         const r = rows[mode][conns].per[impl];
         const mem = raw.memory?.[mode]?.[impl];
         const showMem = conns === config.connections[0] && mem;
@@ -353,10 +426,10 @@ function report(raw, rows, meta) {
     }
   }
   out();
-  out("Ratios (this package / other; medians of per-round ratios). Targets from issues 5 and 11 marked ✅/❌. For 2026-07-28, \"mcp-proxy\" is 6.7.19's modern leg and \"ceiling\" is this package's 2025 stateless mode (same SDK v2 server).");
+  out("Ratios (this package / other; medians of per-round ratios). Targets from issues 5 and 11 marked ✅/❌. \"mcp-proxy\" is 6.6.0, except for 2026-07-28, where it is 6.7.19's modern leg and \"ceiling\" is this package's 2025 stateless mode (same SDK v2 server).");
   out();
-  out("| mode | conns | req/s this/mcp-proxy | p99 this/mcp-proxy | req/s this/ceiling | idle-session memory this/mcp-proxy | RSS growth over calls (this) |");
-  out("|---|---:|---:|---:|---:|---:|---:|");
+  out("| mode | conns | req/s this/mcp-proxy | p99 this/mcp-proxy | req/s this/6.7.19 | p99 this/6.7.19 | req/s this/ceiling | idle-session memory this/mcp-proxy | RSS growth over calls (this) |");
+  out("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const mode of config.modes) {
     for (const conns of config.connections) {
       const r = rows[mode][conns];
@@ -370,7 +443,7 @@ function report(raw, rows, meta) {
       const growth = mem?.native?.calls?.growth;
       const showMem = conns === config.connections[0];
       out(
-        `| ${MODE_LABEL[mode]} | ${conns} | ${fmtRatio(r.rpsVsProxy)}${target ? mark(r.rpsVsProxy >= (stateful ? 3 : 1.5)) : ""} | ${fmtRatio(r.p99VsProxy)}${target && stateful ? mark(r.p99VsProxy <= 1 / 3) : ""} | ${fmtRatio(r.rpsVsCeiling)}${target && stateful && !modern ? mark(r.rpsVsCeiling >= 0.7) : ""} | ${showMem && Number.isFinite(memRatio) ? `${fmtRatio(memRatio)}${mark(memRatio <= 0.25)}` : "—"} | ${showMem && Number.isFinite(growth) ? `${growth >= 0 ? "+" : ""}${fmt(growth * 100, 1)} %${mark(Math.abs(growth) <= 0.1)}` : "—"} |`,
+        `| ${MODE_LABEL[mode]} | ${conns} | ${fmtRatio(r.rpsVsProxy)}${target ? mark(r.rpsVsProxy >= (stateful ? 3 : 1.5)) : ""} | ${fmtRatio(r.p99VsProxy)}${target && stateful ? mark(r.p99VsProxy <= 1 / 3) : ""} | ${fmtRatio(r.rpsVs67)} | ${fmtRatio(r.p99Vs67)} | ${fmtRatio(r.rpsVsCeiling)}${target && stateful && !modern ? mark(r.rpsVsCeiling >= 0.7) : ""} | ${showMem && Number.isFinite(memRatio) ? `${fmtRatio(memRatio)}${mark(memRatio <= 0.25)}` : "—"} | ${showMem && Number.isFinite(growth) ? `${growth >= 0 ? "+" : ""}${fmt(growth * 100, 1)} %${mark(Math.abs(growth) <= 0.1)}` : "—"} |`,
       );
     }
   }
@@ -378,6 +451,7 @@ function report(raw, rows, meta) {
   out("Targets: stateful 50 connections ≥ 3× mcp-proxy req/s, ≤ ⅓ of its p99, ≥ 70 % of the ceiling; stateless ≥ 1.5× mcp-proxy; 2026-07-28 ≥ 3× mcp-proxy 6.7.19's req/s, ≤ ⅓ of its p99; idle-session memory ≤ ¼ of mcp-proxy's; RSS within 10 % over the calls.");
   out(`Errors are failed calls / calls made (connection errors, ${2} s timeouts, non-200 or wrong bodies), summed over rounds.`);
   out();
+  for (const line of fastmcpReport(raw)) out(line);
   out("Machine:");
   out();
   out("```");
@@ -418,15 +492,29 @@ async function main() {
   }
 
   const raw = { config, meta, throughput: {}, memory: {} };
+  const measureFastmcp = async () => {
+    raw.fastmcp = {};
+    for (const impl of ["native", "mcp-proxy-67"]) {
+      raw.fastmcp[impl] = await fastmcpInitialize(impl);
+      const r = raw.fastmcp[impl];
+      process.stdout.write(`FastMCP 4.20 initialize over ${LABEL[impl]}: median ${fmtMs(r.medianMs)} ms, p90 ${fmtMs(r.p90Ms)} ms, capability warnings ${r.capabilityWarnings}\n`);
+    }
+  };
+  if (opts["fastmcp-only"]) {
+    await measureFastmcp();
+    console.log(`\n${fastmcpReport(raw).join("\n")}`);
+    return;
+  }
   for (const mode of config.modes) {
     raw.throughput[mode] = Object.fromEntries(IMPLS.map((i) => [i, []]));
   }
-  const total = config.rounds * config.modes.length * IMPLS.length;
+  const total = config.rounds * config.modes.reduce((n, mode) => n + implsOf(mode).length, 0);
   let done = 0;
   for (let round = 0; round < config.rounds; round++) {
     for (const [m, mode] of config.modes.entries()) {
-      const shift = (round + m) % IMPLS.length;
-      const order = [...IMPLS.slice(shift), ...IMPLS.slice(0, shift)];
+      const impls = implsOf(mode);
+      const shift = (round + m) % impls.length;
+      const order = [...impls.slice(shift), ...impls.slice(0, shift)];
       for (const impl of order) {
         const result = await throughput(impl, mode);
         raw.throughput[mode][impl].push(result);
@@ -440,11 +528,12 @@ async function main() {
   }
 
   const throughputSeconds = ((Date.now() - started) / 1000).toFixed(0);
+  await measureFastmcp();
   if (!opts["no-memory"]) {
     // The 2026-07-28 mode has no sessions; its memory is not measured.
     for (const mode of config.modes.filter((m) => m !== "modern")) {
       raw.memory[mode] = {};
-      for (const impl of ["native", "mcp-proxy"]) {
+      for (const impl of MEMORY_IMPLS) {
         const entry = {};
         if (mode !== "stateless") entry.sessions = await idleSessions(impl, mode);
         entry.calls = await callGrowth(impl, mode);
