@@ -51,6 +51,21 @@ describe("examples/oauth-server: scope per request, sessions per user", () => {
     }
   });
 
+  it("the session's own user with a token lacking admin (a refresh with fewer scopes) gets 403 on it", async () => {
+    const admin = await session(example.adminToken);
+    try {
+      expect(text(await admin.client.callTool({ name: "admin_report", arguments: {} }))).toBe("all systems nominal");
+      const narrowed = await callTool(admin.sessionId, example.adminDownscopedToken, 9, "admin_report");
+      expect(narrowed.status).toBe(403);
+      expect(narrowed.headers.get("www-authenticate")).toContain('error="insufficient_scope", scope="admin"');
+      expect(await (await callTool(admin.sessionId, example.adminDownscopedToken, 10, "whoami")).text()).toContain("admin (scopes: openid)");
+      // The next call with the full token is allowed again: nothing sticks to the session.
+      expect(text(await admin.client.callTool({ name: "admin_report", arguments: {} }))).toBe("all systems nominal");
+    } finally {
+      await admin.client.close();
+    }
+  });
+
   it("another user's token on a session gets 404, and the owner keeps it", async () => {
     const admin = await session(example.adminToken);
     const reader = await session(example.readerToken);

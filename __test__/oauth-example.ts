@@ -8,6 +8,8 @@ export interface OAuthExample {
   port: number;
   readerToken: string;
   adminToken: string;
+  /** The admin (same user) without scope `admin`. */
+  adminDownscopedToken: string;
   stop: () => Promise<void>;
 }
 
@@ -29,7 +31,7 @@ export async function startOAuthExample(): Promise<OAuthExample> {
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on("data", (d) => {
       out += d;
-      if (out.includes("ADMIN_TOKEN=")) resolve();
+      if (/ADMIN_DOWNSCOPED_TOKEN=\S+\n/.test(out)) resolve();
     });
     child.stderr!.on("data", (d) => (out += d));
     child.on("exit", (code) => reject(new Error(`example exited with ${code}: ${out}`)));
@@ -38,6 +40,7 @@ export async function startOAuthExample(): Promise<OAuthExample> {
     port,
     readerToken: /READER_TOKEN=(\S+)/.exec(out)![1],
     adminToken: /ADMIN_TOKEN=(\S+)/.exec(out)![1],
+    adminDownscopedToken: /ADMIN_DOWNSCOPED_TOKEN=(\S+)/.exec(out)![1],
     stop: async () => {
       if (child.exitCode !== null) return;
       child.kill("SIGINT");

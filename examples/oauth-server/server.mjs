@@ -83,6 +83,8 @@ const hour = Math.floor(Date.now() / 1000) + 3600;
 console.log(`MCP server on ${origin}/mcp`);
 console.log(`READER_TOKEN=${signToken(key, { sub: "reader", scope: "openid", exp: hour })}`);
 console.log(`ADMIN_TOKEN=${signToken(key, { sub: "admin", scope: "openid admin", exp: hour })}`);
+// The admin's token as a refresh with fewer scopes would give it: same user, no `admin`.
+console.log(`ADMIN_DOWNSCOPED_TOKEN=${signToken(key, { sub: "admin", scope: "openid", exp: hour })}`);
 
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.once(signal, () => close());
