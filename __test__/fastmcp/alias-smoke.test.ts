@@ -5,7 +5,8 @@
 // npm install, checks FastMCP loads this package as `mcp-proxy`, then runs the scenarios of
 // scripts/alias-smoke/ there: FastMCP servers written as FastMCP's README shows, driven by the
 // official SDK clients (stateful and stateless Streamable HTTP, and a legacy SSE client that
-// sends its credentials on GET /sse only, as FastMCP's own tests do).
+// sends its credentials on GET /sse only, as FastMCP's own tests do), and FastMCP 4's OAuth
+// proxy routes over raw sockets with slow, chunked, cut-off and oversized bodies.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -72,6 +73,28 @@ function streamable(stateless: boolean, progress: number[]) {
  */
 const legacySse = (authenticateCalls: number) => ({ ok: true, text: "3", tools: ["add"], authenticateCalls, errors: [] });
 
+/** FastMCP 4's OAuth proxy routes (scripts/alias-smoke/oauth-proxy.mjs): every case answered as on Node. */
+const OAUTH_PROXY = {
+  ok: true,
+  cases: Object.fromEntries(
+    [
+      "a whole body: 201",
+      "a body in slow chunks: 201",
+      "a UTF-8 character split across writes",
+      "a chunked body split inside a UTF-8 character",
+      ...["/oauth/register", "/oauth/consent", "/oauth/token"].map(
+        (path) => `a body cut off mid-way (${path}): the reader settles, the server goes on`,
+      ),
+      "a chunked body cut off before its last chunk: the server goes on",
+      "over 1 MiB by Content-Length, trickled: 400 before the body is all sent",
+      "over 1 MiB on a keep-alive connection: 400, connection closed",
+      "over 1 MiB chunked (no Content-Length): 400, connection closed",
+      "the server still serves MCP metadata afterwards",
+    ].map((name) => [name, "ok"]),
+  ),
+  errors: [],
+};
+
 const VERSIONS = [
   {
     fastmcp: "4.20.16",
@@ -79,6 +102,7 @@ const VERSIONS = [
       streamable: streamable(false, [1, 2, 3]),
       stateless: streamable(true, [1, 2, 3]),
       "legacy-sse": legacySse(1),
+      "oauth-proxy": OAUTH_PROXY,
     },
   },
   {
