@@ -49,6 +49,32 @@ pub struct Replay {
     pub frames: Vec<Bytes>,
 }
 
+/// Where a session keeps the events it sent, for `Last-Event-ID`: the seam for a store
+/// shared by several processes (Redis). [`EventStore`], bounded and in memory, is the one
+/// in use. Event ids must be unique across the session and name their stream.
+pub trait EventLog: Send {
+    /// Stores a message sent on `stream`; returns its framed event (with its id).
+    fn store_message(&mut self, stream: StreamId, json: &str) -> Bytes;
+    /// Stores a priming event (a resumption point that is never replayed); returns it framed.
+    fn store_priming(&mut self, stream: StreamId) -> Bytes;
+    /// The events of the same stream after `last_event_id`; `None` when the id is unknown.
+    fn replay_after(&self, last_event_id: &str) -> Option<Replay>;
+}
+
+impl EventLog for EventStore {
+    fn store_message(&mut self, stream: StreamId, json: &str) -> Bytes {
+        EventStore::store_message(self, stream, json)
+    }
+
+    fn store_priming(&mut self, stream: StreamId) -> Bytes {
+        EventStore::store_priming(self, stream)
+    }
+
+    fn replay_after(&self, last_event_id: &str) -> Option<Replay> {
+        EventStore::replay_after(self, last_event_id)
+    }
+}
+
 impl EventStore {
     pub fn new(max_events: usize) -> Self {
         EventStore {

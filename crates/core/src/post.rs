@@ -181,9 +181,9 @@ impl Shared {
             EventStoreMode::InMemory {
                 max_events,
                 max_bytes,
-            } => Some(Store::Memory(
+            } => Some(Store::Memory(Box::new(
                 EventStore::new(max_events).with_max_bytes(max_bytes),
-            )),
+            ))),
             EventStoreMode::External => Some(Store::external()),
             EventStoreMode::Off => None,
         }

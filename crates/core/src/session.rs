@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 
 use crate::auth::challenge::InsufficientScope;
 use crate::config::DEFAULT_SSE_MAX_QUEUED_BYTES;
-use crate::event_store::{EventStore, StreamId, STANDALONE_STREAM};
+use crate::event_store::{EventLog, StreamId, STANDALONE_STREAM};
 use crate::host::ResponseLike;
 use crate::jsonrpc::{self, Outgoing};
 use crate::request_id;
@@ -111,8 +111,8 @@ pub struct Resumed {
 
 /// Where a session's events are kept for resumption.
 pub enum Store {
-    /// The bounded in-memory store, in Rust.
-    Memory(EventStore),
+    /// A store in Rust: the bounded in-memory `EventStore`.
+    Memory(Box<dyn EventLog>),
     /// A user-supplied SDK `EventStore` in JS: the host stores each event before sending
     /// it and passes its id along; replay goes through the host. One such store is shared
     /// by every session (and maybe by other servers), so the session names its streams
@@ -621,13 +621,14 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event_store::EventStore;
 
     fn session(store: bool) -> Session {
         Session::new(
             "k".into(),
             Some("k".into()),
             None,
-            store.then(|| Store::Memory(EventStore::new(100))),
+            store.then(|| Store::Memory(Box::new(EventStore::new(100)))),
         )
     }
 
