@@ -169,6 +169,8 @@ export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
   sseMaxQueuedBytes?: number;
   /** Idle keep-alive connection timeout, ms (default 300000). */
   keepAliveTimeout?: number;
+  /** A `: keepalive` comment on an SSE stream after this long without an event, ms (default 15000). Not in mcp-proxy. */
+  sseKeepAliveInterval?: number;
   /**
    * A session with no request being served, none in flight and no stream attached for this
    * long is closed (`onClose` runs), ms; the countdown starts when the last stream drops.

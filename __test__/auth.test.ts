@@ -39,7 +39,7 @@ describe("authenticate results (CONTRACT §5.1)", () => {
     const res = await fetch(running.url, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toBe(SEED_401);
-    expect(res.headers.get("content-type")).toBe("application/json");
+    expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
     expect(await res.json()).toEqual({ error: { code: -32000, message: "Token expired" }, id: 0, jsonrpc: "2.0" });
   });
 
@@ -342,6 +342,8 @@ describe("403 insufficient scope from a request handler (CONTRACT §5.5)", () =>
       expect(returned).toBe(true);
       expect(res.status).toBe(403);
       expect(res.headers.get("www-authenticate")).toBe(SEED_403);
+      // The handler's Response is written as given: no charset added (CONTRACT §5.2).
+      expect(res.headers.get("content-type")).toBe("application/json");
       expect(text).not.toContain("the tool's result");
       expect(JSON.parse(text)).toMatchObject({ id: 12, error: { code: -32001 } });
     });
@@ -517,7 +519,7 @@ describe("the oauth option, apiKey and protected resource metadata (CONTRACT §5
       running = await serve({ oauth, apiKey: "k" });
       const res = await fetch(`http://127.0.0.1:${running.port}${path}`);
       expect(res.status).toBe(200);
-      expect(res.headers.get("content-type")).toBe("application/json");
+      expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
       expect(await res.json()).toEqual({
         resource: "http://localhost:8080",
         authorization_servers: ["http://localhost:9000"],

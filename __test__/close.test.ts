@@ -54,4 +54,43 @@ describe("close()", () => {
     await new Promise<void>((resolve, reject) => probe.once("error", reject).listen(running.port, "127.0.0.1", resolve));
     await new Promise((r) => probe.close(r));
   });
+
+  it("force-closes what is still open 1 s after close() was called; what ends before that completes (as mcp-proxy 6.7)", async () => {
+    let closing!: () => void;
+    const closeCalled = new Promise<void>((resolve) => (closing = resolve));
+    const running = await serve({
+      onUnhandledRequest: async (req, res) => {
+        const after = req.url === "/quick" ? 300 : req.url === "/late" ? 1600 : undefined;
+        if (after === undefined) return;
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("started\n");
+        await closeCalled;
+        setTimeout(() => res.end("finished\n"), after);
+      },
+    });
+    /** Waits for the head and first chunk; `rest` is the remaining body (not awaited here). */
+    const read = async (path: string) => {
+      const res = await fetch(`http://127.0.0.1:${running.port}${path}`);
+      const reader = res.body!.getReader();
+      await reader.read();
+      const rest = (async () => {
+        let text = "";
+        try {
+          for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
+        } catch {
+          // cut off: what was read is the answer
+        }
+        return text;
+      })();
+      return { rest };
+    };
+    const quick = await read("/quick");
+    const late = await read("/late");
+    closing();
+    await running.close();
+    // Ended 0.3 s after close(): inside the grace period, delivered whole.
+    expect(await quick.rest).toBe("finished\n");
+    // Would end 1.6 s after close(): cut at 1 s, its end never arrives.
+    expect(await late.rest).not.toContain("finished");
+  });
 });

@@ -21,7 +21,7 @@ describe("legacy HTTP+SSE", () => {
     const abort = new AbortController();
     const res = await fetch(sseUrl(running), { headers: { accept: "text/event-stream" }, signal: abort.signal });
     expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
     const events = readSse(res.body!);
     const endpoint = (await events.next()).value!;
     expect(endpoint.event).toBe("endpoint");

@@ -241,8 +241,9 @@ export function post(url: URL, body: unknown, headers: Record<string, string> = 
 export async function initSession(
   url: URL,
   protocolVersion = "2025-11-25",
+  headers: Record<string, string> = {},
 ): Promise<{ sessionId: string; result: Record<string, unknown>; response: Response }> {
-  const res = await post(url, { ...INITIALIZE, params: { ...INITIALIZE.params, protocolVersion } });
+  const res = await post(url, { ...INITIALIZE, params: { ...INITIALIZE.params, protocolVersion } }, headers);
   if (res.status !== 200) throw new Error(`initialize answered ${res.status}: ${await res.text()}`);
   const sessionId = res.headers.get("mcp-session-id");
   if (!sessionId) throw new Error("initialize answered without Mcp-Session-Id");
@@ -257,7 +258,7 @@ export async function initSession(
   const initialized = await post(
     url,
     { jsonrpc: "2.0", method: "notifications/initialized" },
-    { "mcp-session-id": sessionId, "mcp-protocol-version": protocolVersion },
+    { ...headers, "mcp-session-id": sessionId, "mcp-protocol-version": protocolVersion },
   );
   await initialized.arrayBuffer();
   return { sessionId, result, response: res };

@@ -193,7 +193,7 @@ describe("resumability", () => {
         params: { name: "slow", arguments: { steps: 5, delayMs: 100 }, _meta: { progressToken: "p" } },
       }),
     });
-    expect(call.headers.get("content-type")).toBe("text/event-stream");
+    expect(call.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
     const events = readSse(call.body!);
     const seen: { id?: string; data: string }[] = [];
     for await (const event of events) {

@@ -70,7 +70,7 @@ describe("a user EventStore shared by all sessions", () => {
     const resumed = await resume(server.url, b.sessionId, aEvents.at(-1)!.id!);
     const body = await resumed.clone().text();
     expect(body).not.toContain("secret of A");
-    await expectFetchError(resumed, { status: 400, code: -32000, message: "Bad Request: Unknown Last-Event-ID" });
+    await expectFetchError(resumed, { status: 400, code: -32000, message: "Invalid event ID format" });
   });
 
   it("two servers sharing one store keep their streams apart", async () => {

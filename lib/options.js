@@ -14,6 +14,8 @@ const DEFAULT_MAX_SESSIONS = 10_000;
 const DEFAULT_EVENT_STORE_MAX_BYTES = 10 * 1024 * 1024;
 const DEFAULT_SSE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 300_000;
+/** `: keepalive` comments on idle SSE streams, as the SDK v2 transport (mcp-proxy 6.7) sends them. */
+const DEFAULT_SSE_KEEP_ALIVE_INTERVAL_MS = 15_000;
 const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 30 * 60_000;
 const DEFAULT_CALLBACK_TIMEOUT_MS = 30_000;
 // Node's http.Server defaults.
@@ -129,6 +131,7 @@ function nativeOptions(options) {
     eventStoreMaxBytes: options.eventStoreMaxBytes ?? DEFAULT_EVENT_STORE_MAX_BYTES,
     sseMaxQueuedBytes: options.sseMaxQueuedBytes ?? DEFAULT_SSE_MAX_QUEUED_BYTES,
     keepAliveTimeoutMs: options.keepAliveTimeout ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    sseKeepAliveMs: options.sseKeepAliveInterval ?? DEFAULT_SSE_KEEP_ALIVE_INTERVAL_MS,
     // Any value ≤ 0 turns the reaper off, as in mcp-proxy 6.7.
     sessionIdleTimeoutMs: Math.max(0, options.sessionIdleTimeout ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS),
     headersTimeoutMs: offOrMillis(options.headersTimeout, DEFAULT_HEADERS_TIMEOUT_MS, "headersTimeout"),

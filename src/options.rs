@@ -49,6 +49,7 @@ pub struct NativeOptions {
     /// Bytes an SSE stream may queue for a reader that is behind.
     pub sse_max_queued_bytes: f64,
     pub keep_alive_timeout_ms: f64,
+    pub sse_keep_alive_ms: f64,
     /// 0 = sessions are never reaped.
     pub session_idle_timeout_ms: f64,
     /// 0 = no limit.
@@ -175,6 +176,7 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
         max_sessions: count(o.max_sessions, "maxSessions")?,
         sse_max_queued_bytes: count(o.sse_max_queued_bytes, "sseMaxQueuedBytes")?,
         keep_alive_timeout: millis(o.keep_alive_timeout_ms, "keepAliveTimeout")?,
+        sse_keep_alive: millis(o.sse_keep_alive_ms, "sseKeepAliveInterval")?,
         session_idle_timeout: millis_or_off(o.session_idle_timeout_ms, "sessionIdleTimeout")?
             .unwrap_or(Duration::ZERO),
         headers_timeout: millis_or_off(o.headers_timeout_ms, "headersTimeout")?,

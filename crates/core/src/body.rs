@@ -7,9 +7,8 @@ use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::sync::mpsc;
-use tokio::time::{interval_at, Instant, Interval};
+use tokio::time::{interval_at, Duration, Instant, Interval};
 
-use crate::config::SSE_KEEP_ALIVE_INTERVAL;
 use crate::pipe::{self, PipeReader};
 use crate::sse::KEEP_ALIVE_COMMENT;
 use crate::stream_queue::FrameReceiver;
@@ -76,13 +75,18 @@ impl Body {
         Body::Piped(chunks)
     }
 
-    /// Frames written first, then whatever arrives on `live` until its senders are gone.
-    pub fn sse(queued: impl IntoIterator<Item = Bytes>, live: Option<FrameReceiver>) -> Self {
-        let start = Instant::now() + SSE_KEEP_ALIVE_INTERVAL;
+    /// Frames written first, then whatever arrives on `live` until its senders are gone,
+    /// with a keep-alive comment after every `keep_alive` without a frame.
+    pub fn sse(
+        queued: impl IntoIterator<Item = Bytes>,
+        live: Option<FrameReceiver>,
+        keep_alive: Duration,
+    ) -> Self {
+        let start = Instant::now() + keep_alive;
         Body::Sse(SseBody {
             queued: queued.into_iter().collect(),
             live,
-            keep_alive: interval_at(start, SSE_KEEP_ALIVE_INTERVAL),
+            keep_alive: interval_at(start, keep_alive),
             on_drop: None,
         })
     }

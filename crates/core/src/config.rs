@@ -46,10 +46,12 @@ pub const DEFAULT_SSE_MAX_QUEUED_BYTES: usize = 16 * 1024 * 1024;
 /// How long an SSE response waits for its first message before sending headers and the
 /// priming event alone. Until headers go out, a handler can still change the status (403).
 pub const PRIMING_DELAY: Duration = Duration::from_millis(1000);
-/// Interval of `: keep-alive` comments on idle SSE streams.
+/// Default interval of `: keepalive` comments on idle SSE streams (SDK v2's
+/// `DEFAULT_SSE_KEEP_ALIVE_MS`, mcp-proxy 6.7).
 pub const SSE_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(15);
-/// How long `close()` lets in-flight responses finish before cutting connections.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// How long after `close()` was called connections still open are cut (mcp-proxy 6.7's
+/// `FORCE_CLOSE_GRACE_PERIOD`): in-flight responses may finish until then.
+pub const FORCE_CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// How long a client may take to finish the TLS handshake.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long `close()` and DELETE wait for the host's `onClose` of one session.
@@ -85,6 +87,8 @@ pub struct Config {
     /// Bytes an SSE stream may queue for its reader before it is cut.
     pub sse_max_queued_bytes: usize,
     pub keep_alive_timeout: Duration,
+    /// Interval of `: keepalive` comments on idle SSE streams.
+    pub sse_keep_alive: Duration,
     /// Zero = sessions are never reaped.
     pub session_idle_timeout: Duration,
     /// `None` = no limit.
@@ -132,6 +136,7 @@ impl Default for Config {
             max_sessions: DEFAULT_MAX_SESSIONS,
             sse_max_queued_bytes: DEFAULT_SSE_MAX_QUEUED_BYTES,
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
+            sse_keep_alive: SSE_KEEP_ALIVE_INTERVAL,
             session_idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
             headers_timeout: Some(DEFAULT_HEADERS_TIMEOUT),
             request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),

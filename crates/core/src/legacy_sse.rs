@@ -71,7 +71,7 @@ impl Shared {
         let on_close = move || {
             shared.end_session(&key);
         };
-        let mut res = reply::sse(queued, Some(live));
+        let mut res = reply::sse(queued, Some(live), self.config.sse_keep_alive);
         if let Body::Sse(body) = res.body_mut() {
             body.on_drop(Box::new(on_close));
         }

@@ -433,7 +433,10 @@ impl Shared {
                         vec![frame]
                     }
                 };
-                reply::with_session(reply::sse(queued, Some(live)), session_id)
+                reply::with_session(
+                    reply::sse(queued, Some(live), self.config.sse_keep_alive),
+                    session_id,
+                )
             }
         }
     }

@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 use http::{header, HeaderName, HeaderValue, Response, StatusCode};
+use std::time::Duration;
 
 use crate::body::Body;
 use crate::host::ResponseLike;
@@ -26,12 +27,18 @@ pub fn text(status: StatusCode, body: &'static str) -> Reply {
     res
 }
 
+/// `Content-Type` of every JSON answer the layer writes itself (mcp-proxy 6.7 adds the
+/// charset too); Response-likes from user code keep theirs.
+pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+/// `Content-Type` of every SSE stream the layer writes.
+pub const SSE_CONTENT_TYPE: &str = "text/event-stream; charset=utf-8";
+
 pub fn json(status: StatusCode, body: String) -> Reply {
     let mut res = Response::new(Body::full(body));
     *res.status_mut() = status;
     res.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
+        HeaderValue::from_static(JSON_CONTENT_TYPE),
     );
     res
 }
@@ -55,12 +62,18 @@ pub fn closing(mut res: Reply) -> Reply {
     res
 }
 
-pub fn sse(queued: impl IntoIterator<Item = Bytes>, live: Option<FrameReceiver>) -> Reply {
-    let mut res = Response::new(Body::sse(queued, live));
+/// An SSE stream: `queued` frames, then `live` ones, a keep-alive comment after every
+/// `keep_alive` of silence; no caching or proxy buffering (SDK v2's headers).
+pub fn sse(
+    queued: impl IntoIterator<Item = Bytes>,
+    live: Option<FrameReceiver>,
+    keep_alive: Duration,
+) -> Reply {
+    let mut res = Response::new(Body::sse(queued, live, keep_alive));
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
+        HeaderValue::from_static(SSE_CONTENT_TYPE),
     );
     h.insert(
         header::CACHE_CONTROL,

@@ -20,7 +20,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-use crate::config::{Config, ON_CLOSE_TIMEOUT, SHUTDOWN_GRACE, TLS_HANDSHAKE_TIMEOUT};
+use crate::config::{Config, FORCE_CLOSE_GRACE, ON_CLOSE_TIMEOUT, TLS_HANDSHAKE_TIMEOUT};
 use crate::connection::{ConnClock, Timed, Watched};
 use crate::hook::{HookWrite, Hooks};
 use crate::host::{AuthOutcome, Host, HostEvent, LogLevel, ResponseLike, ServerOutcome};
@@ -339,7 +339,9 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: Option<Tls
         }
     }
     drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+    // The stop was seen as `close()` began: what is still open one grace period after that
+    // call is cut (mcp-proxy 6.7), whatever `onClose` callbacks are still running.
+    if tokio::time::timeout(FORCE_CLOSE_GRACE, graceful.shutdown())
         .await
         .is_err()
     {
@@ -568,7 +570,7 @@ impl Server {
     }
 
     /// Stops accepting, ends every session (awaiting each `onClose`), lets in-flight
-    /// responses finish within a grace period, then closes what remains.
+    /// responses finish until [`FORCE_CLOSE_GRACE`] after the call, then cuts what remains.
     pub async fn shutdown(&self) {
         let Some(mut tasks) = lock(&self.tasks).take() else {
             return;

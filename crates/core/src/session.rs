@@ -99,7 +99,8 @@ pub struct Sent {
 pub enum ResumeError {
     /// The event id is unknown or evicted.
     UnknownEvent,
-    /// The id names the standalone stream, and it already has a listener.
+    /// The stream the id names still has a listener (the standalone stream's, or the POST
+    /// whose stream it is).
     Conflict,
 }
 
@@ -227,6 +228,8 @@ fn attach(state: &mut State, stream: StreamId) -> Result<Option<FrameReceiver>, 
         &mut state.standalone
     } else {
         match state.streams.get_mut(&stream) {
+            // A stream still read by its own POST's connection has a reader already.
+            Some(s) if s.json.is_none() && live(&s.sink) => return Err(ResumeError::Conflict),
             Some(s) if s.json.is_none() => &mut s.sink,
             _ => return Ok(None),
         }
@@ -775,6 +778,18 @@ mod tests {
         assert_eq!(again.frames.len(), 2);
         assert!(again.live.is_none());
         assert_eq!(s.resume("9_9").err(), Some(ResumeError::UnknownEvent));
+    }
+
+    #[test]
+    fn resuming_a_post_stream_its_post_still_reads_conflicts() {
+        let s = session(true);
+        let PostStream {
+            answer: a, prime, ..
+        } = s.open_post_stream(["1"].into_iter(), false, true).unwrap();
+        assert!(prime.is_some());
+        assert_eq!(s.resume("1_1").err(), Some(ResumeError::Conflict));
+        drop(a);
+        assert!(s.resume("1_1").is_ok(), "free once its reader left");
     }
 
     #[test]

@@ -2,8 +2,9 @@
 
 use bytes::Bytes;
 
-/// Sent on idle streams so proxies keep them open and dead peers are noticed.
-pub const KEEP_ALIVE_COMMENT: &[u8] = b": keep-alive\n\n";
+/// Sent on idle streams so proxies keep them open and dead peers are noticed; the SDK v2
+/// transport's (and so mcp-proxy 6.7's) comment.
+pub const KEEP_ALIVE_COMMENT: &[u8] = b": keepalive\n\n";
 
 /// `event: message`, optional `id:`, then one `data:` line per line of the payload.
 /// Compact JSON has no line breaks, but a payload that does still frames correctly.

@@ -123,17 +123,19 @@ impl Shared {
                 return self.replay_from_host(&session, last).await;
             }
             return match session.resume(last) {
-                Ok(resumed) => {
-                    reply::with_session(reply::sse(resumed.frames, resumed.live), session_id)
-                }
-                Err(ResumeError::UnknownEvent) => {
-                    bad_request("Bad Request: Unknown Last-Event-ID", None)
-                }
-                Err(ResumeError::Conflict) => conflict(),
+                Ok(resumed) => reply::with_session(
+                    reply::sse(resumed.frames, resumed.live, self.config.sse_keep_alive),
+                    session_id,
+                ),
+                Err(ResumeError::UnknownEvent) => unknown_event_id(),
+                Err(ResumeError::Conflict) => stream_in_use(),
             };
         }
         match session.open_standalone() {
-            Some(live) => reply::with_session(reply::sse([], Some(live)), session_id),
+            Some(live) => reply::with_session(
+                reply::sse([], Some(live), self.config.sse_keep_alive),
+                session_id,
+            ),
             None => conflict(),
         }
     }
@@ -161,12 +163,12 @@ impl Shared {
             last_event_id: last_event_id.to_string(),
         });
         let Some(Some(replayed)) = done.answer(self.config.callback_timeout).await else {
-            return bad_request("Bad Request: Unknown Last-Event-ID", None);
+            return unknown_event_id();
         };
         // A shared store replays whatever stream the id belongs to: one that is not this
         // session's is refused exactly like an unknown id, and none of it is written.
         let Some(stream) = session.external_stream(&replayed.stream) else {
-            return bad_request("Bad Request: Unknown Last-Event-ID", None);
+            return unknown_event_id();
         };
         match session.attach(stream) {
             Ok(live) => {
@@ -175,9 +177,12 @@ impl Shared {
                     .iter()
                     .map(|(id, json)| sse::message_event(Some(id), json))
                     .collect();
-                reply::with_session(reply::sse(frames, live), session.id.as_deref())
+                reply::with_session(
+                    reply::sse(frames, live, self.config.sse_keep_alive),
+                    session.id.as_deref(),
+                )
             }
-            Err(_) => conflict(),
+            Err(_) => stream_in_use(),
         }
     }
 
@@ -199,6 +204,22 @@ impl Shared {
             .filter(|s| !s.legacy && s.belongs_to(principal))
             .ok_or_else(|| session_not_found(None))
     }
+}
+
+/// A `Last-Event-ID` naming no event this session still has: the SDK v2 transport's answer
+/// (mcp-proxy 6.7), so a client cannot tell the two apart.
+fn unknown_event_id() -> Reply {
+    bad_request("Invalid event ID format", None)
+}
+
+/// A `Last-Event-ID` of a stream that is still being read (SDK v2, mcp-proxy 6.7).
+fn stream_in_use() -> Reply {
+    reply::error(
+        StatusCode::CONFLICT,
+        -32000,
+        "Conflict: Stream already has an active connection",
+        None,
+    )
 }
 
 fn conflict() -> Reply {

@@ -270,7 +270,7 @@ impl Shared {
             lock(&self.modern.listens).insert(token, listen);
             (vec![ack], Some(live))
         };
-        let mut res = reply::sse(queued, live);
+        let mut res = reply::sse(queued, live, self.config.sse_keep_alive);
         if let Body::Sse(sse) = res.body_mut() {
             let shared = self.clone();
             sse.on_drop(Box::new(move || {
