@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 use mcp_proxy_core::auth::api_key::{api_key_from_headers, api_key_matches};
 use mcp_proxy_core::cors::{AllowOrigin, CorsConfig};
 use mcp_proxy_core::jsonrpc::is_supported_version;
-use mcp_proxy_core::rebinding::{is_loopback_bind, RebindingPolicy};
+use mcp_proxy_core::rebinding::{is_loopback_bind, RebindingPolicy, Refusal};
 
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {
@@ -37,12 +37,20 @@ fuzz_target!(|input: Input<'_>| {
         }
     }
     let _ = is_loopback_bind(input.bind);
-    let _ = RebindingPolicy::for_bind(input.bind).check(&headers);
+    let _ = RebindingPolicy::for_bind(input.bind).check(&headers, false);
     let policy = RebindingPolicy {
         allowed_hosts: input.allowed_hosts,
         allowed_origins: input.allowed_origins,
     };
-    let _ = policy.check(&headers);
+    // An origin `cors` names is trusted by the Origin check only: a refused Host stays refused.
+    let untrusted = policy.check(&headers, false);
+    let trusted = policy.check(&headers, true);
+    if untrusted == Err(Refusal::Host) {
+        assert_eq!(trusted, Err(Refusal::Host));
+    }
+    if untrusted.is_ok() {
+        assert!(trusted.is_ok());
+    }
 
     let given = api_key_from_headers(&headers);
     let matched = api_key_matches(given, input.expected_key);
