@@ -233,6 +233,37 @@ describe("authentication on the 2026-07-28 leg", () => {
     expect(updates).toEqual([auth]);
     expect(seen).toEqual([auth]);
   });
+  it("a 2026 request carrying a 2025 session's id leaves that session alone (its updateAuth does not run)", async () => {
+    const updates: number[] = [];
+    let created = 0;
+    const r = await start({
+      authenticate: async () => ({ token: "t", clientId: "c1", scopes: [] }),
+      createServer: async () => {
+        const index = created++;
+        const s = modernServer();
+        (s as unknown as { updateAuth: () => void }).updateAuth = () => void updates.push(index);
+        return s;
+      },
+    });
+    const init = await fetch(r.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 0,
+        method: "initialize",
+        params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "c", version: "1" } },
+      }),
+    });
+    const sessionId = init.headers.get("mcp-session-id") ?? "";
+    await init.text();
+    expect(sessionId).not.toBe("");
+    const res = await modernPost(r.url, "tools/list", {}, { headers: { "mcp-session-id": sessionId } });
+    expect(res.status).toBe(200);
+    await res.text();
+    // Server 0 is the 2025 session's, server 1 the 2026 request's own.
+    expect(updates).toEqual([1]);
+  });
 });
 
 describe("the listen stream limit", () => {

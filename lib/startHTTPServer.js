@@ -230,7 +230,8 @@ async function startHTTPServer(options) {
       server.authenticated(event.token, { kind: "failed" });
       return;
     }
-    const sessionId = req.headers["mcp-session-id"];
+    // A 2026-07-28 POST concerns no session, whatever Mcp-Session-Id it carries.
+    const sessionId = event.modern ? undefined : req.headers["mcp-session-id"];
     const session = typeof sessionId === "string" ? sessions.get(sessionId) : undefined;
     // Another principal's result never reaches the session (Rust answers it 404).
     const own = session?.principal === undefined || session.principal === principal;

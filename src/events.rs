@@ -44,6 +44,8 @@ pub struct JsHostEvent {
     pub raw_body: Option<Buffer>,
     /// For `listen`: the requested `resourceSubscriptions`.
     pub uris: Option<Vec<String>>,
+    /// For `authenticate`: a 2026-07-28 POST (no session's `updateAuth` runs).
+    pub modern: Option<bool>,
     /// For `message`: the request's headers as `name\nvalue\n…` — one string instead of an
     /// object graph on the hot path; JS folds it only if a handler reads the headers.
     pub headers_text: Option<String>,
@@ -98,6 +100,7 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
         raw_body: None,
         headers_text: None,
         uris: None,
+        modern: None,
         principal: None,
     };
     match event {
@@ -180,9 +183,14 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
             body: Some(origin),
             ..blank("origin", "")
         },
-        HostEvent::Authenticate { token, request } => JsHostEvent {
+        HostEvent::Authenticate {
+            token,
+            request,
+            modern,
+        } => JsHostEvent {
             token: Some(token as i64),
             request: Some(head_to_js(&request)),
+            modern: Some(modern),
             ..blank("authenticate", "")
         },
         HostEvent::CloseSession { token, session } => JsHostEvent {

@@ -24,11 +24,12 @@ pub(crate) struct Authenticated {
 
 impl Shared {
     /// Runs `authenticate(req)` when configured: `Ok` with what it said, or the answer that
-    /// refuses the request.
+    /// refuses the request. `modern`: a 2026-07-28 POST, which concerns no 2025 session.
     pub(crate) async fn authenticate(
         &self,
         head: &Arc<RequestHead>,
         id: Option<&str>,
+        modern: bool,
     ) -> Result<Authenticated, Reply> {
         if !self.config.authenticate {
             return Ok(Authenticated::default());
@@ -38,6 +39,7 @@ impl Shared {
         self.host.dispatch(HostEvent::Authenticate {
             token,
             request: head.clone(),
+            modern,
         });
         match waiting.answer(self.config.callback_timeout).await {
             Some(AuthOutcome::Allowed { auth, principal }) => Ok(Authenticated {

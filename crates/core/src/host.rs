@@ -79,6 +79,9 @@ pub enum HostEvent {
     Authenticate {
         token: u64,
         request: Arc<RequestHead>,
+        /// A 2026-07-28 POST: it concerns no session, so no session's `updateAuth` runs
+        /// (a stray `Mcp-Session-Id` on it is ignored, as mcp-proxy 6.7 does).
+        modern: bool,
     },
     /// The session ended: call `onClose(server)`, then `server.close()`, then answer
     /// with `Server::session_closed(token)`.

@@ -76,20 +76,23 @@ impl Shared {
             Err(res) => return res,
         };
         let head = Arc::new(request_head(&parts, peer));
+        // CONTRACT §12: 2026-07-28 traffic is told apart now (authenticate then leaves 2025
+        // sessions alone) and answered after authenticate.
+        let modern = self.classify_modern(&parts.headers, &body);
         let Authenticated { auth, principal } = if self.config.authenticate {
             // The id, when the body has one, makes the 401 body answer that request.
             let parsed = jsonrpc::parse_posted(&body, self.config.max_batch_size).ok();
             let id = parsed.as_ref().and_then(Posted::first_request_id);
-            match self.authenticate(&head, id).await {
+            match self.authenticate(&head, id, modern.is_some()).await {
                 Ok(authenticated) => authenticated,
                 Err(res) => return res,
             }
         } else {
             Authenticated::default()
         };
-        // CONTRACT §12: 2026-07-28 requests branch off here (no Accept check on that leg).
-        if let Some(res) = self.modern(&parts.headers, &body, &head, &auth).await {
-            return res;
+        // No Accept check on the 2026-07-28 leg.
+        if let Some(classified) = modern {
+            return self.modern(classified, &body, &head, &auth).await;
         }
         if !(accepts(&parts.headers, "application/json")
             && accepts(&parts.headers, "text/event-stream"))

@@ -158,15 +158,17 @@ fn in_band_error(code: i64, message: &str, id: &Value) -> Reply {
     reply::json(StatusCode::OK, body.to_string())
 }
 
+/// A POST the modern leg takes: classified before `authenticate` (which then knows the
+/// request is not about any 2025 session), answered after it.
+pub(crate) struct Classified {
+    value: Value,
+    route: Route,
+}
+
 impl Shared {
-    /// The modern leg's answer to a POST, or `None` when it is 2025-era traffic.
-    pub(crate) async fn modern(
-        self: &Arc<Self>,
-        headers: &HeaderMap,
-        body: &[u8],
-        head: &Arc<RequestHead>,
-        auth: &Option<Arc<str>>,
-    ) -> Option<Reply> {
+    /// `Some` when the POST is 2026-07-28 traffic (the modern leg answers it), `None` for
+    /// 2025-era traffic.
+    pub(crate) fn classify_modern(&self, headers: &HeaderMap, body: &[u8]) -> Option<Classified> {
         let standard = StandardHeaders {
             version: header(headers, "mcp-protocol-version"),
             method: header(headers, "mcp-method"),
@@ -183,15 +185,26 @@ impl Shared {
             Err(_) if ladder::claims(&value) => Route::Sdk,
             Err(_) => return None,
         };
+        (route != Route::Legacy).then_some(Classified { value, route })
+    }
+
+    /// The modern leg's answer to a POST it classified.
+    pub(crate) async fn modern(
+        self: &Arc<Self>,
+        classified: Classified,
+        body: &[u8],
+        head: &Arc<RequestHead>,
+        auth: &Option<Arc<str>>,
+    ) -> Reply {
+        let Classified { value, route } = classified;
         let id = value
             .get("id")
             .filter(|id| id.is_string() || id.is_number())
             .map(Value::to_string);
         let text = || String::from_utf8_lossy(body).into_owned();
-        Some(match route {
-            Route::Legacy => return None,
+        match route {
             Route::Reject(r) => rejection(&r),
-            Route::Accepted => reply::empty(StatusCode::ACCEPTED),
+            Route::Accepted | Route::Legacy => reply::empty(StatusCode::ACCEPTED),
             Route::Serve { method } if method == "subscriptions/listen" => {
                 self.listen(&value, head.clone(), text(), auth.clone())
                     .await
@@ -200,7 +213,7 @@ impl Shared {
                 self.modern_exchange(head.clone(), text(), auth.clone(), id)
                     .await
             }
-        })
+        }
     }
 
     async fn listen(
