@@ -98,6 +98,16 @@ describe("JSON-RPC batches", () => {
     });
   });
 
+  it("stateless mode has the same cap", async () => {
+    running = await serve({ stateless: true, maxBatchSize: 2 });
+    await expectFetchError(await post(running.url, pings(3), { "mcp-protocol-version": "2025-03-26" }), {
+      status: 400,
+      code: -32600,
+      message: "Invalid Request: a batch may hold at most 2 messages",
+    });
+    expect(running.opened).toHaveLength(0);
+  });
+
   it("a batch repeating a request id → 400 -32600 naming it, nothing delivered", async () => {
     running = await serve();
     const { sessionId } = await initSession(running.url, "2025-03-26");
