@@ -89,7 +89,7 @@ describe("eventStoreMaxBytes", () => {
     await expectFetchError(await resume(r.url, sessionId, first), {
       status: 400,
       code: -32000,
-      message: "Bad Request: Unknown Last-Event-ID",
+      message: "Invalid event ID format",
     });
     await expectFetchError(await resume(r.url, sessionId, second), { status: 400, code: -32000 });
   });
