@@ -21,7 +21,12 @@ impl Host for Refusing {
         if let HostEvent::CreateServer { token, .. } = event {
             if let Some(server) = self.0.get().cloned() {
                 runtime().spawn(async move {
-                    server.server_ready(token, ServerOutcome::CreateFailed { message: "fuzz".into() });
+                    server.server_ready(
+                        token,
+                        ServerOutcome::CreateFailed {
+                            message: "fuzz".into(),
+                        },
+                    );
                 });
             }
         }
@@ -81,7 +86,9 @@ fn request(input: &Input<'_>) -> Vec<u8> {
     }
     let method = ["POST", "GET", "DELETE", "OPTIONS"][usize::from(input.method % 4)];
     out.extend_from_slice(format!("{method} /mcp HTTP/1.1\r\nhost: 127.0.0.1\r\n").as_bytes());
-    out.extend_from_slice(b"content-type: application/json\r\naccept: application/json, text/event-stream\r\n");
+    out.extend_from_slice(
+        b"content-type: application/json\r\naccept: application/json, text/event-stream\r\n",
+    );
     for (name, value) in input.headers.iter().take(16) {
         out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
     }
@@ -105,7 +112,10 @@ async fn exchange(port: u16, bytes: &[u8], cuts: &[u16]) {
         return;
     };
     let mut at = 0;
-    let mut cuts: Vec<usize> = cuts.iter().map(|c| usize::from(*c) % (bytes.len() + 1)).collect();
+    let mut cuts: Vec<usize> = cuts
+        .iter()
+        .map(|c| usize::from(*c) % (bytes.len() + 1))
+        .collect();
     cuts.sort_unstable();
     cuts.push(bytes.len());
     for cut in cuts {
