@@ -122,6 +122,8 @@ class ServerResponseLike extends Writable {
 
   /** The client went away before the response ended: 'close' without 'finish', as in Node. */
   _clientGone() {
+    // Rust already knows (and may be answering 408 itself): nothing to cut.
+    this._gone = true;
     if (!this.destroyed) this.destroy();
     this._drained();
   }
@@ -129,7 +131,7 @@ class ServerResponseLike extends Writable {
   // `res.destroy()` before `end()`, as Node's destroys the socket: the client sees the
   // response break off, never a complete one (Hono's adapter does this when a stream fails).
   _destroy(error, callback) {
-    if (!this.writableFinished) this._native.hookCut(this._token);
+    if (!this.writableFinished && !this._gone) this._native.hookCut(this._token);
     this._drained();
     callback(error);
   }

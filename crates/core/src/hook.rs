@@ -256,18 +256,20 @@ pub(crate) async fn run(
         deadline,
         timed_out,
     ));
+    // A body that timed out is answered 408 even when a head arrived at the same moment.
     tokio::select! {
+        biased;
+        Ok(()) = on_time_out => {
+            // A head written from now on finds nobody waiting.
+            hooks.with(token, |x| x.decision = None);
+            Hooked::Answered(reply::request_timeout(hooks.limits.request_timeout))
+        }
         decided = decided => match decided {
             Ok(Decision::Head { status, status_text, headers, body }) => Hooked::Answered(
                 reply::head(status, status_text.as_deref(), &headers, Body::piped(body)),
             ),
             Ok(Decision::Pass) | Err(_) => Hooked::FellThrough,
         },
-        Ok(()) = on_time_out => {
-            // A head written from now on finds nobody waiting.
-            hooks.with(token, |x| x.decision = None);
-            Hooked::Answered(reply::request_timeout(hooks.limits.request_timeout))
-        }
     }
 }
 
