@@ -3,7 +3,8 @@
 // callbacks Rust asks for. Everything protocol-shaped happens in Rust.
 const native = require("./native");
 const { nativeOptions, externalEventStore } = require("./options");
-const { IncomingMessageLike, headersFromRaw } = require("./request");
+const { IncomingMessageLike } = require("./request");
+const { messageExtra } = require("./messageExtra");
 const { ExchangeRequests } = require("./exchangeRequest");
 const { NativeTransport } = require("./transport");
 const { isResponseLike, respondOutcome } = require("./responseLike");
@@ -11,17 +12,6 @@ const { currentExchange } = require("./exchange");
 const { ServerResponseLike } = require("./response");
 const { isAuthInfo, principalFor } = require("./principal");
 const { createModernLeg } = require("./modern");
-
-/** `extra.requestInfo` whose `headers` are folded from Rust's text only when read. */
-function lazyRequestInfo(headersText) {
-  let headers;
-  return {
-    get headers() {
-      headers ??= headersFromRaw(headersText.split("\n").slice(0, -1));
-      return headers;
-    },
-  };
-}
 
 /**
  * The message of a thrown value: an Error's message, a string as is, else `String(value)`
@@ -257,11 +247,12 @@ async function startHTTPServer(options) {
       console.error("[mcp-proxy] undeliverable message", error);
       return;
     }
-    const extra = { requestInfo: lazyRequestInfo(event.headersText) };
+    let authInfo;
     if (event.auth) {
-      const authInfo = JSON.parse(event.auth);
-      if (isAuthInfo(authInfo)) extra.authInfo = authInfo;
+      authInfo = JSON.parse(event.auth);
+      if (!isAuthInfo(authInfo)) authInfo = undefined;
     }
+    const extra = messageExtra(event, authInfo);
     for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
       if (message.method !== undefined && message.id !== undefined) {
         // The handler's async context knows its exchange, for respondWith.

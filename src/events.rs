@@ -51,6 +51,9 @@ pub struct JsHostEvent {
     pub headers_text: Option<String>,
     /// For `create`: the principal the session is bound to (what `principalOf` said).
     pub principal: Option<String>,
+    /// For `message`: the request's absolute URL (scheme, `Host`, path and query), for the
+    /// Fetch `Request` SDK v2 servers read as `extra.request`, built in JS only when read.
+    pub url: Option<String>,
 }
 
 fn head_to_js(head: &RequestHead) -> JsRequestHead {
@@ -86,6 +89,17 @@ fn headers_text(head: &RequestHead) -> String {
     text
 }
 
+/// `http(s)://<Host><path?query>`; a request without `Host` (HTTP/1.0) names `localhost`.
+fn absolute_url(head: &RequestHead) -> String {
+    let host = head
+        .headers
+        .iter()
+        .find(|(name, _)| name == "host")
+        .map_or("localhost", |(_, value)| value.as_str());
+    let scheme = if head.encrypted { "https" } else { "http" };
+    format!("{scheme}://{host}{}", head.url)
+}
+
 pub fn event_to_js(event: HostEvent) -> JsHostEvent {
     let blank = |kind: &str, session: &str| JsHostEvent {
         kind: kind.into(),
@@ -102,6 +116,7 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
         uris: None,
         modern: None,
         principal: None,
+        url: None,
     };
     match event {
         HostEvent::CreateServer {
@@ -135,6 +150,7 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
             body: Some(body),
             headers_text: Some(headers_text(&request)),
             auth: auth.map(|a| a.to_string()),
+            url: Some(absolute_url(&request)),
             ..blank("message", &session)
         },
         HostEvent::Unhandled { token, request } => JsHostEvent {
