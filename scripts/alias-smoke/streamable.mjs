@@ -46,6 +46,9 @@ await scenario(async () => {
     const counted = await client.callTool({ name: "count", arguments: { n: 3 } }, undefined, {
       onprogress: (p) => progress.push(p.progress),
     });
+    // FastMCP 3 sends progress with server.notification(), not tied to the request: in a session it
+    // travels on the standalone GET stream and may arrive after the tool's result.
+    if (!stateless) await until(() => progress.length === 3, "three progress notifications");
     const preflight = await fetch(url, {
       method: "OPTIONS",
       headers: { origin: "http://app.example", "access-control-request-method": "DELETE" },
