@@ -192,7 +192,7 @@ export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
   maxListenStreams?: number;
   /** A request head must arrive within this many ms, else 408 and the connection closes (default 60000, as Node; 0 = no limit). */
   headersTimeout?: number;
-  /** Head and body must arrive within this many ms of the head's start, else 408 (default 300000, as Node; 0 = no limit). */
+  /** Head and body must arrive within this many ms of the head's start (a new connection's start for its first request), else 408 (default 300000, as Node; 0 = no limit). */
   requestTimeout?: number;
   /** Connections open at once; a new one beyond it is answered 503 and closed (default 10000). */
   maxConnections?: number;
