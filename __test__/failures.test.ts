@@ -113,3 +113,40 @@ describe("onUnhandledRequest rejects", () => {
     expect((await fetch(`http://127.0.0.1:${running.port}/ping`)).status).toBe(200);
   });
 });
+
+describe("a legacy session's server throws on a message", () => {
+  it("POST /messages is still 202, the error is logged as mcp-proxy 6.7 logs it, and the session goes on", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    let seen = 0;
+    running = await serve({
+      createServer: async () => ({
+        async connect(transport: { onmessage?: (m: unknown) => void; start(): Promise<void> }) {
+          transport.onmessage = () => {
+            seen++;
+            throw new Error("handler broke");
+          };
+          await transport.start();
+        },
+        async close() {},
+      }),
+    });
+    const ac = new AbortController();
+    const stream = await fetch(`http://127.0.0.1:${running.port}/sse`, { signal: ac.signal });
+    const reader = stream.body!.getReader();
+    let head = "";
+    while (!head.includes("sessionId=")) head += new TextDecoder().decode((await reader.read()).value);
+    const endpoint = /data: (\/messages\?sessionId=[^\n]+)/.exec(head)![1];
+    const postMessage = () =>
+      fetch(`http://127.0.0.1:${running!.port}${endpoint}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
+      });
+    expect((await postMessage()).status).toBe(202);
+    await until(() => errors.mock.calls.some((c) => c[0] === "[mcp-proxy] error handling SSE message"), "the log line");
+    expect((await postMessage()).status).toBe(202);
+    await until(() => seen === 2, "the second message delivered");
+    ac.abort();
+  });
+});
+

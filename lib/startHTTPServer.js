@@ -110,7 +110,13 @@ async function startHTTPServer(options) {
     const req = exchangeRequests.forCreate(event.request);
     // In the map before any callback runs, so a `close` for this session (the wait was
     // abandoned: callbackTimeout, or the client left) finds it and ends what exists by then.
-    const entry = { server: undefined, transport: undefined, ended: false, principal: event.principal ?? undefined };
+    const entry = {
+      server: undefined,
+      transport: undefined,
+      ended: false,
+      principal: event.principal ?? undefined,
+      legacy: event.reason === "sse",
+    };
     sessions.set(event.session, entry);
     const forget = () => {
       if (sessions.get(event.session) === entry) sessions.delete(event.session);
@@ -254,12 +260,18 @@ async function startHTTPServer(options) {
     }
     const extra = messageExtra(event, authInfo);
     for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
-      if (message.method !== undefined && message.id !== undefined) {
-        // The handler's async context knows its exchange, for respondWith.
-        const exchange = { native: server, session: event.session, requestId: JSON.stringify(message.id) };
-        currentExchange.run(exchange, () => onmessage.call(session.transport, message, extra));
-      } else {
-        onmessage.call(session.transport, message, extra);
+      // One message's failure neither stops the others of a batch nor reaches Node.
+      try {
+        if (message.method !== undefined && message.id !== undefined) {
+          // The handler's async context knows its exchange, for respondWith.
+          const exchange = { native: server, session: event.session, requestId: JSON.stringify(message.id) };
+          currentExchange.run(exchange, () => onmessage.call(session.transport, message, extra));
+        } else {
+          onmessage.call(session.transport, message, extra);
+        }
+      } catch (error) {
+        // mcp-proxy 6.7's text for the legacy transport.
+        console.error(session.legacy ? "[mcp-proxy] error handling SSE message" : "[mcp-proxy] error handling message", error);
       }
     }
   }
