@@ -2,7 +2,7 @@
 // `npm run fuzz -- [seconds] [target…]`: runs each cargo-fuzz target of fuzz/ for the given
 // time (default 60 s), one after the other, starting from the committed seeds
 // (fuzz/seeds/<target>) and the local corpus (fuzz/corpus/<target>, not committed).
-// Needs the nightly toolchain; installs cargo-fuzz when it is missing. Exits non-zero on
+// Installs the nightly toolchain and cargo-fuzz when they are missing. Exits non-zero on
 // the first crash, whose input libFuzzer leaves in fuzz/artifacts/<target>/.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
@@ -29,6 +29,10 @@ if (!Number.isInteger(seconds) || seconds < 1) {
   process.exit(2);
 }
 
+if (spawnSync("cargo", ["+nightly", "--version"], { stdio: "ignore" }).status !== 0) {
+  console.log("the nightly toolchain is missing: rustup toolchain install nightly --profile minimal");
+  if (run("rustup", ["toolchain", "install", "nightly", "--profile", "minimal"]) !== 0) process.exit(1);
+}
 if (!hasCargoFuzz()) {
   console.log("cargo-fuzz is missing: cargo install cargo-fuzz");
   if (run("cargo", ["install", "cargo-fuzz"]) !== 0) process.exit(1);

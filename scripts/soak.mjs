@@ -14,6 +14,13 @@ const IDLE_MS = 3000;
 // ---------------------------------------------------------------------------------------
 // The server: a real SDK McpServer per session, counting createServer and onClose per server.
 async function serve() {
+  // The idle reaper logs each session it closes (mcp-proxy 6.7's line): count, do not print.
+  let reaped = 0;
+  const log = console.log;
+  console.log = (...args) => {
+    if (String(args[0]).startsWith("[mcp-proxy] closing session")) reaped++;
+    else log(...args);
+  };
   const { startHTTPServer } = await import("../index.mjs");
   const { McpServer } = await import("@modelcontextprotocol/sdk/server/mcp.js");
   const { z } = await import("zod");
@@ -70,7 +77,7 @@ async function serve() {
       else if (n === 0) never++;
       else more++;
     }
-    return { created, onCloseOnce: once, onCloseNever: never, onCloseTwiceOrMore: more };
+    return { created, reaped, onCloseOnce: once, onCloseNever: never, onCloseTwiceOrMore: more };
   };
   process.on("message", async (msg) => {
     if (msg === "stats") process.send({ stats: counts(), rss });
@@ -126,6 +133,7 @@ const totals = {
   slowReaders: 0,
   disconnects: 0,
   resumed: 0,
+  resumeRetries: 0,
   abortedBodies: 0,
   deleted: 0,
   abandoned: 0,
@@ -236,8 +244,17 @@ async function call(url, session, id) {
       note(`call ${id}: cut before any event id`);
       return;
     }
-    // The client lost the stream: resume it from the last event id it saw.
-    const resumed = await fetch(url, { headers: { ...headers, accept: "text/event-stream", "last-event-id": lastId } });
+    // The client lost the stream: resume it from the last event id it saw. Until the server
+    // has noticed the cut, the stream still counts as read (409); clients retry with a
+    // backoff, as the SDK's transport does.
+    let resumed;
+    for (let attempt = 0; ; attempt++) {
+      resumed = await fetch(url, { headers: { ...headers, accept: "text/event-stream", "last-event-id": lastId } });
+      if (resumed.status !== 409 || attempt === 6) break;
+      totals.resumeRetries++;
+      await resumed.arrayBuffer();
+      await sleep(50 * 2 ** attempt);
+    }
     if (resumed.status !== 200) {
       note(`resume of ${lastId} answered ${resumed.status}: ${await resumed.text()}`);
     } else {
@@ -351,10 +368,14 @@ async function drive(seconds, concurrency) {
   const elapsed = (Date.now() - started) / 1000;
 
   console.log(`\nsoak results (${seconds} s of load, ${concurrency} workers, ${elapsed.toFixed(0)} s in all)`);
-  console.log(`  sessions: ${totals.sessions} (${totals.deleted} deleted, ${totals.abandoned} left to the idle reaper)`);
+  console.log(
+    `  sessions: ${totals.sessions} (${totals.deleted} deleted, ${totals.abandoned} left to the idle reaper; ` +
+      `the server logged ${after.closed.reaped} idle closes)`,
+  );
   console.log(
     `  tools/call: ${totals.calls} (${totals.normal} read normally, ${totals.slowReaders} slow readers, ` +
-      `${totals.disconnects} cut off by the client, ${totals.resumed} of them resumed with Last-Event-ID)`,
+      `${totals.disconnects} cut off by the client, ${totals.resumed} of them resumed with Last-Event-ID, ` +
+      `${totals.resumeRetries} resumptions retried after a 409)`,
   );
   console.log(`  aborted request bodies: ${totals.abortedBodies}`);
   console.log(`  sessions the reaper ended while their client stalled past the idle timeout (expected): ${totals.reapedWhileIdle}`);
