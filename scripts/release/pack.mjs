@@ -71,7 +71,7 @@ function build(platform, zigPath) {
   log(`cargo ${args.join(" ")}`);
   const r = spawnSync("nice", ["cargo", ...args], { cwd: root, env, stdio: "inherit" });
   if (r.status !== 0) throw new Error(`building ${platform} failed (exit ${r.status})`);
-  return path.join(root, "target", target.rust, "dist", target.file);
+  return path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, "target"), target.rust, "dist", target.file);
 }
 
 const started = Date.now();
