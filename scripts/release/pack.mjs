@@ -67,6 +67,8 @@ function build(platform, zigPath) {
     // musl targets link the C runtime statically by default, and then rustc drops the cdylib.
     env[`CARGO_TARGET_${target.rust.toUpperCase().replaceAll("-", "_")}_RUSTFLAGS`] = "-C target-feature=-crt-static";
   }
+  // The cc crate reads CFLAGS_<target>: only this target's C builds see the flags.
+  if (target.cflags) env[`CFLAGS_${target.rust.replaceAll("-", "_")}`] = target.cflags;
   const args = ["zigbuild", "--profile", "dist", "--target", zigTarget(platform), "-p", "mcp-proxy-native", "--locked"];
   log(`cargo ${args.join(" ")}`);
   const r = spawnSync("nice", ["cargo", ...args], { cwd: root, env, stdio: "inherit" });
