@@ -12,11 +12,11 @@
 // --platforms  build and pack only these (test:release uses it for the two it tests);
 //              the main package is always packed.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { packMain, packPlatform, root, version } from "./pack-lib.mjs";
 import { TARGETS, zigTarget } from "./targets.mjs";
-import { ensureRustTargets, ensureZig } from "./tools.mjs";
+import { TOOLS, ensureRustTargets, ensureZig } from "./tools.mjs";
 
 const argv = process.argv.slice(2);
 const arg = (name, fallback) => {
@@ -60,6 +60,20 @@ function checkBinary(platform, file) {
   return "";
 }
 
+/**
+ * napi-build links windows-gnu addons with `-lnode` against a libnode.dll (MSYS2's Node), which a
+ * Windows Node.js does not have. The addon references no Node symbol at link time (Windows
+ * builds look Node-API up in node.exe when loaded: napi's `dyn-symbols`, see Cargo.toml), so an
+ * empty import library satisfies the link; napi-build only checks that libnode.dll exists.
+ */
+function emptyNodeImportLibrary() {
+  const dir = path.join(TOOLS, "libnode");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "libnode.a"), "!<arch>\n");
+  writeFileSync(path.join(dir, "libnode.dll"), "");
+  return dir;
+}
+
 function build(platform, zigPath) {
   const target = TARGETS[platform];
   const env = { ...process.env, PATH: `${zigPath}${path.delimiter}${process.env.PATH}` };
@@ -67,6 +81,7 @@ function build(platform, zigPath) {
     // musl targets link the C runtime statically by default, and then rustc drops the cdylib.
     env[`CARGO_TARGET_${target.rust.toUpperCase().replaceAll("-", "_")}_RUSTFLAGS`] = "-C target-feature=-crt-static";
   }
+  if (target.rust.endsWith("-windows-gnu")) env.LIBNODE_PATH = emptyNodeImportLibrary();
   // The cc crate reads CFLAGS_<target>: only this target's C builds see the flags.
   if (target.cflags) env[`CFLAGS_${target.rust.replaceAll("-", "_")}`] = target.cflags;
   const args = ["zigbuild", "--profile", "dist", "--target", zigTarget(platform), "-p", "mcp-proxy-native", "--locked"];
