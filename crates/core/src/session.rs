@@ -135,6 +135,12 @@ struct State {
     streams: HashMap<StreamId, Stream>,
     requests: HashMap<String, StreamId>,
     standalone: Sink,
+    /// The standalone stream's receiver while no client has opened it yet: unrelated
+    /// messages the server sends before the client's first GET wait here for it (FastMCP
+    /// asks for `roots/list` ~100 ms after connect, often before the SDK client's GET).
+    unopened: Option<FrameReceiver>,
+    /// Unrelated messages may still wait for the first GET (none opened it, none was cut).
+    hold_for_first_get: bool,
     store: Option<Store>,
     next_stream: StreamId,
     closed: bool,
@@ -164,6 +170,11 @@ pub struct Session {
 
 fn live(sink: &Sink) -> bool {
     sink.as_ref().is_some_and(|s| !s.is_closed())
+}
+
+/// A client is reading the standalone stream (not just messages waiting for its first GET).
+fn standalone_listening(state: &State) -> bool {
+    state.unopened.is_none() && live(&state.standalone)
 }
 
 /// Pushes a frame to a listener; a listener that left, or that fell further behind than
@@ -222,9 +233,11 @@ fn attach(state: &mut State, stream: StreamId) -> Result<Option<FrameReceiver>, 
     }
     let (tx, rx) = channel(state);
     let sink = if stream == STANDALONE_STREAM {
-        if live(&state.standalone) {
+        if standalone_listening(state) {
             return Err(ResumeError::Conflict);
         }
+        state.unopened = None;
+        state.hold_for_first_get = false;
         &mut state.standalone
     } else {
         match state.streams.get_mut(&stream) {
@@ -256,6 +269,7 @@ impl Session {
         protocol_version: Option<String>,
         store: Option<Store>,
     ) -> Self {
+        let stateful = id.is_some();
         Session {
             key,
             id,
@@ -267,6 +281,9 @@ impl Session {
                 streams: HashMap::new(),
                 requests: HashMap::new(),
                 standalone: None,
+                unopened: None,
+                // Stateless sessions have no GET stream.
+                hold_for_first_get: stateful,
                 store,
                 next_stream: STANDALONE_STREAM + 1,
                 closed: false,
@@ -352,7 +369,7 @@ impl Session {
         let mut state = self.state();
         let busy = state.claims > 0
             || !state.requests.is_empty()
-            || live(&state.standalone)
+            || standalone_listening(&state)
             || state.streams.values().any(|s| live(&s.sink));
         if busy {
             state.last_active = now;
@@ -533,8 +550,21 @@ impl Session {
                 return Ok(Sent::default());
             }
             let frame = frame(&mut state.store, STANDALONE_STREAM, json, event_id);
+            if state.hold_for_first_get && state.standalone.is_none() {
+                let (tx, rx) = channel(state);
+                state.standalone = Some(tx);
+                state.unopened = Some(rx);
+            }
+            let mut cut_stream = push(&mut state.standalone, frame);
+            if cut_stream && state.unopened.take().is_some() {
+                // More waited than a stream may queue: the first GET starts empty, as it
+                // would without holding (the messages are in the event store). No reader
+                // was cut.
+                state.hold_for_first_get = false;
+                cut_stream = false;
+            }
             return Ok(Sent {
-                cut_stream: push(&mut state.standalone, frame),
+                cut_stream,
                 ..Sent::default()
             });
         };
@@ -572,10 +602,16 @@ impl Session {
     /// Opens the standalone GET stream; `None` when one is already listening.
     pub fn open_standalone(&self) -> Option<FrameReceiver> {
         let mut state = self.state();
-        if state.closed || live(&state.standalone) {
+        if state.closed || standalone_listening(&state) {
             return None;
         }
         state.last_active = Instant::now();
+        state.hold_for_first_get = false;
+        if let Some(rx) = state.unopened.take() {
+            if live(&state.standalone) {
+                return Some(rx);
+            }
+        }
         let (tx, rx) = channel(&state);
         state.standalone = Some(tx);
         Some(rx)
@@ -612,6 +648,7 @@ impl Session {
         state.streams.clear();
         state.requests.clear();
         state.standalone = None;
+        state.unopened = None;
         true
     }
 
@@ -790,6 +827,55 @@ mod tests {
         assert_eq!(s.resume("1_1").err(), Some(ResumeError::Conflict));
         drop(a);
         assert!(s.resume("1_1").is_ok(), "free once its reader left");
+    }
+
+    #[test]
+    fn unrelated_messages_sent_before_the_first_get_go_out_on_it() {
+        let s = session(true);
+        s.send(
+            r#"{"jsonrpc":"2.0","id":0,"method":"roots/list"}"#,
+            None,
+            None,
+        )
+        .unwrap();
+        assert!(
+            s.idle_for(Instant::now() + Duration::from_secs(60), Duration::ZERO)
+                >= Duration::from_secs(60),
+            "a message waiting for a GET is no listener: the session stays reapable"
+        );
+        let mut first = s.open_standalone().expect("nobody listens yet");
+        assert!(s.open_standalone().is_none(), "the first GET listens now");
+        let frames = drain(&mut first);
+        assert_eq!(frames.len(), 1);
+        assert!(frames[0].contains("roots/list"));
+        drop(first);
+        s.send(r#"{"jsonrpc":"2.0","method":"b"}"#, None, None)
+            .unwrap();
+        let mut second = s.open_standalone().unwrap();
+        assert!(
+            drain(&mut second).is_empty(),
+            "a later GET without Last-Event-ID starts empty (SDK semantics)"
+        );
+    }
+
+    #[test]
+    fn stateless_and_overflowing_sessions_hold_nothing_for_a_get() {
+        let stateless = Session::new("k".into(), None, None, None);
+        stateless
+            .send(r#"{"jsonrpc":"2.0","method":"a"}"#, None, None)
+            .unwrap();
+        assert!(drain(&mut stateless.open_standalone().unwrap()).is_empty());
+        let small = session(false).with_sse_max_queued_bytes(64);
+        let big = format!(
+            r#"{{"jsonrpc":"2.0","method":"a","params":{{"x":"{}"}}}}"#,
+            "x".repeat(100)
+        );
+        small.send(&big, None, None).unwrap();
+        let sent = small
+            .send(r#"{"jsonrpc":"2.0","method":"b"}"#, None, None)
+            .unwrap();
+        assert!(!sent.cut_stream, "over the bound, but no reader was cut");
+        assert!(drain(&mut small.open_standalone().unwrap()).is_empty());
     }
 
     #[test]
