@@ -1,14 +1,13 @@
 // A client may send its whole request and then close its sending side (a TCP half-close, e.g.
-// `socket.end(lastChunk)`), and still read the answer: Node's http server answers it, and
-// FastMCP's own OAuth proxy tests send bodies that way. KNOWN GAP: this package drops the
-// connection, answer and all, when it reads that EOF while a callback in JS is still producing
-// the answer (hyper's `half_close(false)`). Turning hyper's half-close on fixes these two and
-// breaks the detection of clients that leave a stream (9 tests: SSE disconnect → onClose,
-// aborted GET streams, cancelled 2026 requests), so the fix has to tell the two apart. These
-// are `it.fails` until then: they start failing, as a reminder, once the gap is closed.
+// `socket.end(lastChunk)`), and still read the answer: Node's http server answers it when the
+// answer is ready at once, and FastMCP's own OAuth proxy tests send bodies that way. On the wire
+// a half-close and a client that left look the same, so this package waits for the answer for
+// a grace period (1 s, HALF_CLOSE_GRACE in crates/core/src/config.rs), writes it, then closes;
+// an answer later than that is dropped and the client counts as gone. Event streams (GET) see
+// the end at once, so a client that leaves one is noticed at once (legacy-sse, lifecycle tests).
 import { afterEach, describe, expect, it } from "vitest";
-import { RawConnection, within } from "./raw.js";
-import { serve, type Running } from "./helpers.js";
+import { RawConnection, initSession, within } from "./raw.js";
+import { serve, until, type Running } from "./helpers.js";
 
 let running: Running | undefined;
 afterEach(async () => {
@@ -27,8 +26,21 @@ async function halfClosed(port: number, head: string, body: string): Promise<str
   return answer;
 }
 
-describe("a client that half-closes after its request still gets the answer (known gap)", () => {
-  it.fails("on a route served by onUnhandledRequest (the body read as it arrives)", async () => {
+/** A raw POST /mcp head for `body` in session `sessionId` (none for initialize). */
+function mcpHead(body: string, sessionId?: string): string {
+  const session = sessionId ? `Mcp-Session-Id: ${sessionId}\r\nMcp-Protocol-Version: 2025-11-25\r\n` : "";
+  return (
+    `POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n` +
+    `Accept: application/json, text/event-stream\r\n${session}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`
+  );
+}
+
+/** tools/call of the example server's `slow` tool: answers after `delayMs`. */
+const slowCall = (delayMs: number) =>
+  JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "slow", arguments: { steps: 1, delayMs } } });
+
+describe("a client that half-closes after its request still gets the answer", () => {
+  it("on a route served by onUnhandledRequest (the body read as it arrives)", async () => {
     running = await serve({
       onUnhandledRequest: async (req, res) => {
         let body = "";
@@ -45,7 +57,7 @@ describe("a client that half-closes after its request still gets the answer (kno
     expect(answer).toContain("got hello");
   });
 
-  it.fails("on the MCP endpoint: initialize (createServer runs in JS) is answered", async () => {
+  it("on the MCP endpoint: initialize (createServer runs in JS) is answered", async () => {
     running = await serve({ enableJsonResponse: true });
     const body = JSON.stringify({
       jsonrpc: "2.0",
@@ -53,12 +65,73 @@ describe("a client that half-closes after its request still gets the answer (kno
       method: "initialize",
       params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
     });
-    const answer = await halfClosed(
-      running.port,
-      `POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
-      body,
-    );
+    const answer = await halfClosed(running.port, mcpHead(body), body);
     expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(answer).toContain('"serverInfo"');
+  });
+
+  it("on the MCP endpoint in JSON mode: a tools/call answered after the half-close", async () => {
+    running = await serve({ enableJsonResponse: true });
+    const { sessionId } = await initSession(running.url);
+    const body = slowCall(300);
+    const answer = await halfClosed(running.port, mcpHead(body, sessionId), body);
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(answer).toMatch(/content-type: application\/json/i);
+    expect(answer).toContain("done after 1");
+  });
+
+  it("on the MCP endpoint in SSE mode: a tools/call answered after the half-close", async () => {
+    running = await serve();
+    const { sessionId } = await initSession(running.url);
+    const body = slowCall(300);
+    const answer = await halfClosed(running.port, mcpHead(body, sessionId), body);
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(answer).toMatch(/content-type: text\/event-stream/i);
+    expect(answer).toContain("notifications/progress");
+    expect(answer).toContain("done after 1");
+  });
+
+  it("an answer later than the grace period is dropped: the client counts as gone", async () => {
+    let closed: { finished: boolean } | undefined;
+    running = await serve({
+      onUnhandledRequest: async (req, res) => {
+        for await (const _ of req); // eslint-disable-line @typescript-eslint/no-unused-vars
+        res.on("close", () => (closed = { finished: res.writableFinished }));
+        await new Promise((r) => setTimeout(r, 2500));
+        res.writeHead(201).end("too late");
+      },
+    });
+    const answer = await halfClosed(
+      running.port,
+      "POST /late HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\n",
+      "hello",
+    );
+    expect(answer).toBe("");
+    // The late answer finds the client gone: 'close' without 'finish', as in Node.
+    await until(() => closed !== undefined, "the hook's res to close");
+    expect(closed).toEqual({ finished: false });
+  });
+
+  it("a body cut off mid-way still fails the request's body (once the grace is over at most)", async () => {
+    let outcome = "";
+    running = await serve({
+      onUnhandledRequest: async (req, res) => {
+        try {
+          for await (const _ of req); // eslint-disable-line @typescript-eslint/no-unused-vars
+          outcome = "complete";
+        } catch {
+          outcome = "cut";
+        }
+        if (!res.headersSent) res.writeHead(400).end();
+      },
+    });
+    const answer = await halfClosed(
+      running.port,
+      "POST /cut HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: 50\r\n\r\n",
+      "only ten b",
+    );
+    await until(() => outcome !== "", "the hook's body to settle");
+    expect(outcome).toBe("cut");
+    expect(answer).not.toContain("201");
   });
 });

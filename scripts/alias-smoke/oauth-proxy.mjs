@@ -2,10 +2,9 @@
 // time their own request bodies (1 MiB, in FastMCP's onUnhandledRequest). Driven over raw
 // sockets as FastMCP's own tests drive them (src/FastMCP.oauth-body-reader.test.ts): bodies that
 // arrive slowly, chunked, split inside a UTF-8 character, cut off, or larger than the limit.
-// Each case is reported on its own: { name: "ok" | "<what went wrong>" }. One difference from
-// FastMCP's tests: complete bodies are not followed by a half-close (`socket.end(lastChunk)`);
-// this package does not answer a client that half-closes before its answer is written yet
-// (__test__/half-close.test.ts, a known gap).
+// Each case is reported on its own: { name: "ok" | "<what went wrong>" }. As in FastMCP's tests,
+// the last chunk of a complete body comes with a half-close (`socket.end(lastChunk)`): the
+// client still reads its 201 (__test__/half-close.test.ts).
 import { FastMCP } from "fastmcp";
 import { OAuthProxy } from "fastmcp/auth";
 import { freePort, quietLogger, rawSocket, scenario, sleep, until } from "./common.mjs";
@@ -82,7 +81,7 @@ await scenario(async () => {
       s.socket.write(head(port, "/oauth/register", "application/json", `Content-Length: ${REGISTER.length}`));
       s.socket.write(REGISTER.slice(0, 10));
       await sleep(100);
-      s.socket.write(REGISTER.slice(10));
+      s.socket.end(REGISTER.slice(10)); // the final chunk completes the body
       await until(() => s.response.includes("201") && s.response.includes("client_id"), `201 with client_id, got ${JSON.stringify(s.response.slice(0, 200))}`, 3000);
     });
 
@@ -94,7 +93,7 @@ await scenario(async () => {
       s.socket.write(head(port, "/oauth/register", "application/json", `Content-Length: ${body.length}`));
       s.socket.write(body.subarray(0, at));
       await sleep(100);
-      s.socket.write(body.subarray(at));
+      s.socket.end(body.subarray(at));
       await until(() => s.response.includes("201") && s.response.includes(name), "201 echoing the client name", 3000);
     });
 

@@ -54,6 +54,11 @@ pub const SSE_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(15);
 pub const FORCE_CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// How long a client may take to finish the TLS handshake.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client that half-closed after its request (end of input, `socket.end()`) waits
+/// for its answer: one ready within it is written, then the connection closes; past it the
+/// client counts as gone (a half-close and a client that left look the same on the wire).
+/// Event streams (GET) see the end at once. See half_close.rs.
+pub const HALF_CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// How long `close()` and DELETE wait for the host's `onClose` of one session.
 pub const ON_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 

@@ -13,6 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
 use crate::body::{Body, Cut};
+use crate::half_close::Exchange;
 use crate::limits::Limits;
 
 const REQUEST_TIMEOUT_RESPONSE: &[u8] =
@@ -202,21 +203,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 }
 
 /// A response body that tells the connection's clock when it is done (written or dropped):
-/// from then on the connection is idle.
+/// from then on the connection is idle (and a client's held-back half-close may pass).
 pub(crate) struct Timed {
     body: Body,
     clock: Arc<ConnClock>,
+    exchange: Arc<Exchange>,
 }
 
 impl Timed {
-    pub(crate) fn new(body: Body, clock: Arc<ConnClock>) -> Self {
-        Timed { body, clock }
+    pub(crate) fn new(body: Body, clock: Arc<ConnClock>, exchange: Arc<Exchange>) -> Self {
+        Timed {
+            body,
+            clock,
+            exchange,
+        }
     }
 }
 
 impl Drop for Timed {
     fn drop(&mut self) {
         self.clock.response_done();
+        self.exchange.finished();
     }
 }
 

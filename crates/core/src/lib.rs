@@ -13,6 +13,7 @@ pub mod config;
 mod connection;
 pub mod cors;
 pub mod event_store;
+mod half_close;
 pub mod hook;
 pub mod host;
 pub mod jsonrpc;

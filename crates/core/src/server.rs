@@ -22,6 +22,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::config::{Config, FORCE_CLOSE_GRACE, ON_CLOSE_TIMEOUT, TLS_HANDSHAKE_TIMEOUT};
 use crate::connection::{ConnClock, Timed, Watched};
+use crate::half_close::{Exchange, HalfClosed};
 use crate::hook::{HookWrite, Hooks};
 use crate::host::{AuthOutcome, Host, HostEvent, LogLevel, ResponseLike, ServerOutcome};
 use crate::limits::{ConnectionSlot, Limits, RequestDeadline};
@@ -225,12 +226,16 @@ async fn serve_connection<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let clock = ConnClock::new();
+    let exchange = Exchange::new();
     let stream = Watched::new(stream, clock.clone(), shared.limits.clone());
+    let stream = HalfClosed::new(stream, exchange.clone());
     let service = service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
         let shared = shared.clone();
         let clock = clock.clone();
+        let exchange = exchange.clone();
         async move {
             let started = clock.request_started();
+            exchange.started(&req);
             let deadline = shared.limits.request_deadline(started);
             req.extensions_mut().insert(RequestDeadline(deadline));
             let handled = AssertUnwindSafe(shared.handle(req, peer))
@@ -244,7 +249,7 @@ async fn serve_connection<S>(
                     None,
                 )
             });
-            Ok::<_, Infallible>(res.map(|body| Timed::new(body, clock)))
+            Ok::<_, Infallible>(res.map(|body| Timed::new(body, clock, exchange)))
         }
     });
     let conn = http1::Builder::new()

@@ -1,0 +1,242 @@
+//! Clients that half-close: a client may send its whole request and then close its sending
+//! side (`socket.end(lastChunk)`, as FastMCP's own OAuth tests do) and still read the answer.
+//! hyper treats that end of input as the client leaving and drops the answer; turning its
+//! `half_close` on instead would hide every client that leaves an open stream.
+//!
+//! On the wire a half-close and a client that left look the same (a FIN), so the connection's
+//! input hides that end while a request is being served, for at most [`HALF_CLOSE_GRACE`]:
+//! an answer ready within it is written, then the connection closes (as Node does: answer,
+//! then close); past it the client counts as gone, as before. Event streams (`GET` with
+//! `Accept: text/event-stream`: GET /mcp, the legacy GET /sse) last as long as the client,
+//! so for them the end passes at once and a client that leaves is seen at once.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::Sleep;
+
+pub(crate) use crate::config::HALF_CLOSE_GRACE;
+
+#[derive(Default)]
+struct State {
+    /// A request is being served: its answer has not finished.
+    serving: bool,
+    /// That request opened an event stream: its end is the client leaving.
+    event_stream: bool,
+    /// The reader holding back an end of input, woken when the answer finishes.
+    reader: Option<Waker>,
+}
+
+/// What the connection is serving, as far as a half-close is concerned; shared by its input
+/// ([`HalfClosed`]) and its service.
+#[derive(Default)]
+pub(crate) struct Exchange {
+    state: Mutex<State>,
+}
+
+impl Exchange {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A request head arrived.
+    pub(crate) fn started<B>(&self, req: &http::Request<B>) {
+        let mut state = self.state();
+        state.serving = true;
+        state.event_stream = opens_event_stream(req);
+    }
+
+    /// Its answer finished (written or dropped): a held-back end of input may pass.
+    pub(crate) fn finished(&self) {
+        let reader = {
+            let mut state = self.state();
+            state.serving = false;
+            state.event_stream = false;
+            state.reader.take()
+        };
+        if let Some(reader) = reader {
+            reader.wake();
+        }
+    }
+
+    /// Whether an end of input must wait for the answer; if so, `waker` is woken when it is done.
+    fn holds(&self, waker: &Waker) -> bool {
+        let mut state = self.state();
+        let holds = state.serving && !state.event_stream;
+        if holds && !state.reader.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            state.reader = Some(waker.clone());
+        }
+        holds
+    }
+}
+
+/// `GET` asking for `text/event-stream`: a stream that lasts as long as its client.
+fn opens_event_stream<B>(req: &http::Request<B>) -> bool {
+    req.method() == http::Method::GET
+        && req
+            .headers()
+            .get_all(http::header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.to_ascii_lowercase().contains("text/event-stream"))
+}
+
+/// The connection's input, holding back a client's end of input while its answer is made.
+pub(crate) struct HalfClosed<S> {
+    io: S,
+    exchange: Arc<Exchange>,
+    /// The client closed its side: every read from now on is an end of input (held or not).
+    ended: bool,
+    /// Started at the end of input: past it, the end passes whatever is being served.
+    grace: Option<Pin<Box<Sleep>>>,
+}
+
+impl<S> HalfClosed<S> {
+    pub(crate) fn new(io: S, exchange: Arc<Exchange>) -> Self {
+        HalfClosed {
+            io,
+            exchange,
+            ended: false,
+            grace: None,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for HalfClosed<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.ended {
+            let before = buf.filled().len();
+            let read = std::task::ready!(Pin::new(&mut this.io).poll_read(cx, buf));
+            if read.is_err() || buf.filled().len() > before || buf.remaining() == 0 {
+                return Poll::Ready(read);
+            }
+            this.ended = true;
+        }
+        if !this.exchange.holds(cx.waker()) {
+            return Poll::Ready(Ok(()));
+        }
+        let grace = this
+            .grace
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(HALF_CLOSE_GRACE)));
+        match grace.as_mut().poll(cx) {
+            // The answer is late: the client counts as gone, as without a half-close.
+            Poll::Ready(()) => Poll::Ready(Ok(())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for HalfClosed<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(accept: Option<&str>) -> http::Request<()> {
+        let mut req = http::Request::get("/mcp");
+        if let Some(accept) = accept {
+            req = req.header("accept", accept);
+        }
+        req.body(()).unwrap()
+    }
+
+    #[test]
+    fn only_get_event_streams_let_the_end_pass_at_once() {
+        assert!(opens_event_stream(&get(Some("text/event-stream"))));
+        assert!(opens_event_stream(&get(Some(
+            "application/json, Text/Event-Stream"
+        ))));
+        assert!(!opens_event_stream(&get(Some("application/json"))));
+        assert!(!opens_event_stream(&get(None)));
+        let post = http::Request::post("/mcp")
+            .header("accept", "application/json, text/event-stream")
+            .body(())
+            .unwrap();
+        assert!(!opens_event_stream(&post));
+    }
+
+    #[tokio::test]
+    async fn an_end_of_input_waits_for_the_answer_then_passes() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut client, server) = tokio::io::duplex(64);
+        let exchange = Exchange::new();
+        let mut input = HalfClosed::new(server, exchange.clone());
+        exchange.started(&http::Request::post("/x").body(()).unwrap());
+        client.write_all(b"hello").await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut got = [0u8; 16];
+        assert_eq!(input.read(&mut got).await.unwrap(), 5);
+        let held = tokio::time::timeout(HALF_CLOSE_GRACE / 4, input.read(&mut got)).await;
+        assert!(held.is_err(), "the end passed while the answer was made");
+        let finish = exchange.clone();
+        tokio::spawn(async move { finish.finished() });
+        assert_eq!(input.read(&mut got).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_late_answer_lets_the_end_pass_after_the_grace() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut client, server) = tokio::io::duplex(64);
+        let exchange = Exchange::new();
+        let mut input = HalfClosed::new(server, exchange.clone());
+        exchange.started(&http::Request::post("/x").body(()).unwrap());
+        client.shutdown().await.unwrap();
+        // The answer never finishes: the end passes anyway, once the grace is over.
+        let mut got = [0u8; 16];
+        let read = tokio::time::timeout(HALF_CLOSE_GRACE * 5, input.read(&mut got)).await;
+        assert_eq!(read.expect("after the grace").unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_event_stream_sees_the_end_at_once() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut client, server) = tokio::io::duplex(64);
+        let exchange = Exchange::new();
+        let mut input = HalfClosed::new(server, exchange.clone());
+        exchange.started(&get(Some("text/event-stream")));
+        client.shutdown().await.unwrap();
+        let mut got = [0u8; 16];
+        let read = tokio::time::timeout(HALF_CLOSE_GRACE / 4, input.read(&mut got)).await;
+        assert_eq!(read.expect("at once").unwrap(), 0);
+    }
+}
