@@ -115,23 +115,19 @@ describe("a client that half-closes after its request still gets the answer", ()
   it("a body cut off mid-way still fails the request's body (once the grace is over at most)", async () => {
     let outcome = "";
     running = await serve({
-      onUnhandledRequest: async (req, res) => {
+      onUnhandledRequest: async (req) => {
         try {
           for await (const _ of req); // eslint-disable-line @typescript-eslint/no-unused-vars
           outcome = "complete";
         } catch {
           outcome = "cut";
         }
-        if (!res.headersSent) res.writeHead(400).end();
       },
     });
-    const answer = await halfClosed(
-      running.port,
-      "POST /cut HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: 50\r\n\r\n",
-      "only ten b",
-    );
+    const conn = await RawConnection.connect(running.port);
+    conn.socket.write("POST /cut HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: 50\r\n\r\n");
+    conn.socket.end("only ten b");
     await until(() => outcome !== "", "the hook's body to settle");
     expect(outcome).toBe("cut");
-    expect(answer).not.toContain("201");
   });
 });

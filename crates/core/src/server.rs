@@ -233,9 +233,11 @@ async fn serve_connection<S>(
         let shared = shared.clone();
         let clock = clock.clone();
         let exchange = exchange.clone();
+        // Now, not in the future: hyper may read the client's end of input (right behind a
+        // small body) before it first polls the future, and that end must already be held.
+        exchange.started(&req);
         async move {
             let started = clock.request_started();
-            exchange.started(&req);
             let deadline = shared.limits.request_deadline(started);
             req.extensions_mut().insert(RequestDeadline(deadline));
             let handled = AssertUnwindSafe(shared.handle(req, peer))
