@@ -59,7 +59,8 @@ pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// client counts as gone (a half-close and a client that left look the same on the wire).
 /// Event streams (GET) see the end at once. See half_close.rs.
 pub const HALF_CLOSE_GRACE: Duration = Duration::from_secs(1);
-/// How long `close()` and DELETE wait for the host's `onClose` of one session.
+/// How long DELETE waits for the host's `onClose` of its session, and `close()` for the
+/// `onClose` of every session together (they run concurrently).
 pub const ON_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
