@@ -2,7 +2,7 @@
 // mcp-proxy: FastMCP memoizes its authenticate by that object (a WeakMap), so a request runs
 // the user's authenticate once, not twice (initialize, stateless POST, legacy GET /sse).
 import { afterEach, describe, expect, it } from "vitest";
-import type { IncomingMessage } from "node:http";
+import { request, type IncomingMessage } from "node:http";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -70,4 +70,49 @@ describe("one req object per request for authenticate and createServer", () => {
     expect(calls.createdWith).toEqual([true]);
     expect(calls.user).toBe(1);
   });
+
+  // The exchange is known to the core, not guessed from the connection: requests on many
+  // other connections, authenticated while one initialize waits in its authenticate, do not
+  // make that initialize's createServer get another `req`.
+  it("an initialize whose authenticate waits while requests on 1100 other connections are authenticated", async () => {
+    const { calls, options } = memoized();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding!: () => void;
+    const heldNow = new Promise<void>((resolve) => (holding = resolve));
+    running = await serve({
+      ...options,
+      authenticate: async (req: IncomingMessage) => {
+        if (req.headers["x-hold"]) {
+          holding();
+          await held;
+        }
+        return options.authenticate(req);
+      },
+    });
+    const port = running.port;
+    const post = (headers: Record<string, string>, body: string) =>
+      new Promise<number>((resolve, reject) => {
+        const r = request({ host: "127.0.0.1", port, method: "POST", path: "/mcp", agent: false, headers }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        });
+        r.on("error", reject);
+        r.end(body);
+      });
+    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream", "x-api-key": "k" };
+    const initialize = post(
+      { ...headers, "x-hold": "1" },
+      JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c", version: "1" } } }),
+    );
+    await heldNow;
+    // Each on its own connection (agent: false): a tools/list without a session, authenticated, then refused.
+    const others = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+    for (let batch = 0; batch < 1100; batch += 50) {
+      await Promise.all(Array.from({ length: 50 }, () => post(headers, others)));
+    }
+    release();
+    expect(await initialize).toBe(200);
+    expect(calls.createdWith).toEqual([true]);
+  }, 60_000);
 });

@@ -193,25 +193,30 @@ async function startHTTPServer(options) {
   }
 
   async function auth(event) {
-    const req = exchangeRequests.forAuthenticate(event.request);
+    const req = exchangeRequests.forAuthenticate(event);
+    // Every answer but "allowed" ends the exchange before any create event.
+    const answer = (outcome) => {
+      if (outcome.kind !== "allowed") exchangeRequests.refused(event.request);
+      server.authenticated(event.token, outcome);
+    };
     let result;
     try {
       result = await authenticate(req);
     } catch (error) {
       if (isResponseLike(error)) {
-        server.authenticated(event.token, await responseOutcome(error, "invalidResponse"));
+        answer(await responseOutcome(error, "invalidResponse"));
         return;
       }
       console.error("[mcp-proxy] authentication error", error);
-      server.authenticated(event.token, { kind: "failed", message: messageOf(error, false) });
+      answer({ kind: "failed", message: messageOf(error, false) });
       return;
     }
     if (isResponseLike(result)) {
-      server.authenticated(event.token, await responseOutcome(result, "invalidResponse"));
+      answer(await responseOutcome(result, "invalidResponse"));
       return;
     }
     if (!result || result.authenticated === false) {
-      server.authenticated(event.token, {
+      answer({
         kind: "denied",
         message: typeof result?.error === "string" ? result.error : undefined,
         wwwAuthenticate: typeof result?.wwwAuthenticate === "string" ? result.wwwAuthenticate : undefined,
@@ -223,7 +228,7 @@ async function startHTTPServer(options) {
       principal = principalFor(options.principalOf, result);
     } catch (error) {
       console.error("[mcp-proxy] error in principalOf", error);
-      server.authenticated(event.token, { kind: "failed" });
+      answer({ kind: "failed" });
       return;
     }
     // A 2026-07-28 POST concerns no session, whatever Mcp-Session-Id it carries.
@@ -238,7 +243,7 @@ async function startHTTPServer(options) {
         console.error("[mcp-proxy] error in updateAuth", error);
       }
     }
-    server.authenticated(event.token, { kind: "allowed", auth: authJson(result), principal });
+    answer({ kind: "allowed", auth: authJson(result), principal });
   }
 
   function deliver(event) {

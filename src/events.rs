@@ -18,6 +18,8 @@ pub struct JsRequestHead {
     pub remote_address: String,
     pub remote_port: u32,
     pub encrypted: bool,
+    /// The HTTP exchange this head belongs to (the same in its `authenticate` and `create`).
+    pub exchange: i64,
 }
 
 /// One event for the JS dispatcher; `kind` says which fields are set.
@@ -46,6 +48,8 @@ pub struct JsHostEvent {
     pub uris: Option<Vec<String>>,
     /// For `authenticate`: a 2026-07-28 POST (no session's `updateAuth` runs).
     pub modern: Option<bool>,
+    /// For `authenticate`: a `create` of this exchange may follow when it is allowed.
+    pub creates: Option<bool>,
     /// For `message`: the request's headers as `name\nvalue\n…` — one string instead of an
     /// object graph on the hot path; JS folds it only if a handler reads the headers.
     pub headers_text: Option<String>,
@@ -69,6 +73,7 @@ fn head_to_js(head: &RequestHead) -> JsRequestHead {
         remote_address: head.remote_address.clone(),
         remote_port: head.remote_port as u32,
         encrypted: head.encrypted,
+        exchange: head.exchange as i64,
     }
 }
 
@@ -112,6 +117,7 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
         last_event_id: None,
         auth: None,
         raw_body: None,
+        creates: None,
         headers_text: None,
         uris: None,
         modern: None,
@@ -203,10 +209,12 @@ pub fn event_to_js(event: HostEvent) -> JsHostEvent {
             token,
             request,
             modern,
+            creates,
         } => JsHostEvent {
             token: Some(token as i64),
             request: Some(head_to_js(&request)),
             modern: Some(modern),
+            creates: Some(creates),
             ..blank("authenticate", "")
         },
         HostEvent::CloseSession { token, session } => JsHostEvent {

@@ -25,11 +25,13 @@ pub(crate) struct Authenticated {
 impl Shared {
     /// Runs `authenticate(req)` when configured: `Ok` with what it said, or the answer that
     /// refuses the request. `modern`: a 2026-07-28 POST, which concerns no 2025 session.
+    /// `creates`: a `CreateServer` of this exchange may follow.
     pub(crate) async fn authenticate(
         &self,
         head: &Arc<RequestHead>,
         id: Option<&str>,
         modern: bool,
+        creates: bool,
     ) -> Result<Authenticated, Reply> {
         if !self.config.authenticate {
             return Ok(Authenticated::default());
@@ -40,6 +42,7 @@ impl Shared {
             token,
             request: head.clone(),
             modern,
+            creates,
         });
         match waiting.answer(self.config.callback_timeout).await {
             Some(AuthOutcome::Allowed { auth, principal }) => Ok(Authenticated {

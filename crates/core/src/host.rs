@@ -17,6 +17,10 @@ pub struct RequestHead {
     pub remote_address: String,
     pub remote_port: u16,
     pub encrypted: bool,
+    /// The HTTP exchange (one request and its answer) this head belongs to, unique in the
+    /// process: every event an exchange raises carries it, so the host can give
+    /// `authenticate` and `createServer` the same `req` (FastMCP memoizes by that object).
+    pub exchange: u64,
 }
 
 /// Why a host event was raised.
@@ -82,6 +86,9 @@ pub enum HostEvent {
         /// A 2026-07-28 POST: it concerns no session, so no session's `updateAuth` runs
         /// (a stray `Mcp-Session-Id` on it is ignored, as mcp-proxy 6.7 does).
         modern: bool,
+        /// Whether a `CreateServer` of this exchange may follow when allowed (an
+        /// `initialize`, a stateless POST, `GET /sse`): the host keeps the `req` only then.
+        creates: bool,
     },
     /// The session ended: call `onClose(server)`, then `server.close()`, then answer
     /// with `Server::session_closed(token)`.

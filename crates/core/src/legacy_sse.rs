@@ -41,7 +41,7 @@ impl Shared {
     /// `GET /sse`.
     pub(crate) async fn open_legacy(self: &Arc<Self>, parts: Parts, peer: Peer) -> Reply {
         let head = Arc::new(request_head(&parts, peer));
-        let auth = match self.authenticate(&head, None, false).await {
+        let auth = match self.authenticate(&head, None, false, true).await {
             Ok(authenticated) => authenticated.auth,
             Err(res) => return res,
         };

@@ -247,8 +247,12 @@ enum BodyError {
     Broken,
 }
 
+/// The identity of the next HTTP exchange (see [`RequestHead::exchange`]).
+static NEXT_EXCHANGE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 pub(crate) fn request_head(parts: &http::request::Parts, peer: Peer) -> RequestHead {
     RequestHead {
+        exchange: NEXT_EXCHANGE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         method: parts.method.as_str().to_string(),
         url: parts
             .uri

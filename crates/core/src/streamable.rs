@@ -84,7 +84,7 @@ impl Shared {
         let mut principal = None;
         if self.config.authenticate {
             let head = Arc::new(request_head(&parts, peer));
-            match self.authenticate(&head, None, false).await {
+            match self.authenticate(&head, None, false, false).await {
                 Ok(authenticated) => principal = authenticated.principal,
                 Err(res) => return res,
             }
