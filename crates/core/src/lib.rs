@@ -35,6 +35,7 @@ pub mod stream_queue;
 mod streamable;
 pub mod tls;
 mod waiters;
+mod write_through;
 
 pub use bytes;
 pub use config::{Config, EventStoreMode};
