@@ -143,6 +143,11 @@ impl Shared {
         Ok(())
     }
 
+    /// The key of every session held, for ending them all (stop, shutdown).
+    fn session_keys(&self) -> Vec<Arc<str>> {
+        self.sessions.all().iter().map(|s| s.key.clone()).collect()
+    }
+
     /// Ends the sessions idle for longer than `sessionIdleTimeout` (mcp-proxy 6.7's log line).
     fn reap_idle(&self, sweep: Duration) {
         let timeout = self.config.session_idle_timeout;
@@ -563,13 +568,7 @@ impl Server {
     /// thread ending), where no host callback can run any more.
     pub fn stop_now(&self) {
         self.shared.stopping.send_replace(true);
-        let keys: Vec<Arc<str>> = self
-            .shared
-            .sessions
-            .all()
-            .iter()
-            .map(|s| s.key.clone())
-            .collect();
+        let keys = self.shared.session_keys();
         for key in keys {
             self.shared.discard_session(&key);
         }
@@ -583,13 +582,7 @@ impl Server {
             return;
         };
         self.shared.stopping.send_replace(true);
-        let keys: Vec<Arc<str>> = self
-            .shared
-            .sessions
-            .all()
-            .iter()
-            .map(|s| s.key.clone())
-            .collect();
+        let keys = self.shared.session_keys();
         let closing: Vec<_> = keys
             .iter()
             .filter_map(|k| self.shared.end_session(k))
