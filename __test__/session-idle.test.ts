@@ -2,7 +2,7 @@
 // stream attached or a request in flight is never reaped; the countdown starts when the
 // last stream drops; reaping logs mcp-proxy 6.7's line through console.log and runs onClose.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { serve, type Running } from "./helpers.js";
+import { serve, type Running, until } from "./helpers.js";
 import { initSession, post, within } from "./raw.js";
 
 let running: Running[] = [];
@@ -20,16 +20,6 @@ async function pingStatus(r: Running, sessionId: string, id: number): Promise<nu
   const res = await post(r.url, PING(id), { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" });
   await res.arrayBuffer();
   return res.status;
-}
-
-async function until(check: () => Promise<boolean> | boolean, what: string, ms = 5000): Promise<void> {
-  await within(
-    (async () => {
-      while (!(await check())) await sleep(20);
-    })(),
-    ms,
-    what,
-  );
 }
 
 describe("sessionIdleTimeout", () => {

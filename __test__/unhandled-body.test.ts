@@ -4,7 +4,7 @@
 // fetch cannot stall a body half-way or stop reading a response.
 import { afterEach, describe, expect, it } from "vitest";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { serve, MCP_HEADERS, type Running, type StartOptions } from "./helpers.js";
+import { serve, MCP_HEADERS, type Running, type StartOptions, until } from "./helpers.js";
 import { RawConnection, within } from "./raw.js";
 
 type Hook = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -28,17 +28,6 @@ async function connect(port: number): Promise<RawConnection> {
   const c = await RawConnection.connect(port);
   connections.push(c);
   return c;
-}
-
-/** Resolves when `check()` holds; polls, bounded. */
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  await within(
-    (async () => {
-      while (!check()) await new Promise((r) => setTimeout(r, 10));
-    })(),
-    ms,
-    what,
-  );
 }
 
 /**

@@ -8,6 +8,7 @@ import { createServer as createNetServer } from "node:net";
 import { FastMCP } from "fastmcp4";
 import { OAuthProxy } from "fastmcp4/auth";
 import { RawConnection, within } from "../raw.js";
+import { until } from "../helpers.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -81,16 +82,6 @@ async function connect(port: number): Promise<RawConnection> {
   const c = await RawConnection.connect(port);
   connections.push(c);
   return c;
-}
-
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  await within(
-    (async () => {
-      while (!check()) await new Promise((r) => setTimeout(r, 10));
-    })(),
-    ms,
-    what,
-  );
 }
 
 const REGISTRATION = JSON.stringify({ redirect_uris: ["http://localhost:3000/callback"], client_name: "slow client" });

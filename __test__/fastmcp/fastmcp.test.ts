@@ -16,6 +16,7 @@ import { FastMCP as FastMCP3 } from "fastmcp3";
 import { FastMCP as FastMCP4 } from "fastmcp4";
 import { z as z3 } from "zod/v3";
 import { z as z4 } from "zod";
+import { until } from "../helpers.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -49,14 +50,6 @@ async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const errors: unknown[][] = [];
