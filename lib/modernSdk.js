@@ -73,11 +73,25 @@ class SdkCopies {
   constructor() {
     this._loaders = undefined;
     this._loaded = [];
+    /** The load in progress (loads run one after another). */
+    this._loading = undefined;
+    /** The first copy's load, shared by the requests that wait for it. */
+    this._first = undefined;
     this.preferred = undefined;
   }
 
-  /** The next copy not loaded yet, or undefined. */
-  async _loadNext() {
+  /**
+   * The next copy not loaded yet, or undefined. Loads one at a time: requests that arrive
+   * together while a copy is loading wait for it rather than skipping to the next one (or
+   * finding none left and refusing a request the SDK could serve).
+   */
+  _loadNext() {
+    const next = (this._loading ?? Promise.resolve()).then(() => this._loadOne());
+    this._loading = next;
+    return next;
+  }
+
+  async _loadOne() {
     this._loaders ??= candidates();
     while (this._loaders.length > 0) {
       const load = this._loaders.shift();
@@ -95,20 +109,25 @@ class SdkCopies {
   }
 
   /** The copy to try first: the one that served last, else the first found. */
-  async first() {
-    this.preferred ??= this._loaded[0] ?? (await this._loadNext());
-    return this.preferred;
+  first() {
+    if (this.preferred) return Promise.resolve(this.preferred);
+    // Requests arriving together while the first copy loads all wait for that one load.
+    this._first ??= this._loadNext().then((sdk) => {
+      this.preferred ??= sdk ?? this._loaded[0];
+      return this.preferred;
+    });
+    return this._first;
   }
 
   /** The copy whose classes built `server`, loading further copies as needed. */
   async owning(server) {
     const owns = (sdk) => server instanceof sdk.McpServer || server instanceof sdk.Server;
-    const loaded = this._loaded.find(owns);
-    if (loaded) return loaded;
-    for (let sdk = await this._loadNext(); sdk; sdk = await this._loadNext()) {
-      if (owns(sdk)) return sdk;
+    for (;;) {
+      // Checked again after each load: a concurrent request may have loaded the owner.
+      const found = this._loaded.find(owns);
+      if (found) return found;
+      if (!(await this._loadNext())) return this._loaded.find(owns);
     }
-    return undefined;
   }
 }
 
