@@ -56,6 +56,48 @@ describe("extra.request and extra.requestInfo", () => {
     });
   });
 
+  it("a 2026-07-28 request's tool gets the POST as a Fetch Request too, body included (as mcp-proxy 6.7.19 gives it)", async () => {
+    let seen: { url: string; method: string; trace: string | null; body: unknown; isRequest: boolean } | undefined;
+    running = await serve({
+      createServer: async () => {
+        const server = new McpServerV2({ name: "v2", version: "2.0.0" });
+        server.registerTool("inspect", { inputSchema: z.object({}) }, async (_args, ctx) => {
+          const req = ctx.http?.req;
+          if (!req) throw new Error("no ctx.http.req");
+          seen = {
+            url: req.url,
+            method: req.method,
+            trace: req.headers.get("x-trace"),
+            body: await req.json(),
+            isRequest: req instanceof Request,
+          };
+          return { content: [{ type: "text", text: "ok" }] };
+        });
+        return server;
+      },
+    });
+    const meta = {
+      "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+      "io.modelcontextprotocol/clientCapabilities": {},
+    };
+    const modernCall = { ...call, params: { ...call.params, _meta: meta } };
+    const res = await post(running.url, modernCall, {
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": "tools/call",
+      "mcp-name": "inspect",
+      "x-trace": "abc",
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: 7, result: { content: [{ text: "ok" }] } });
+    expect(seen).toEqual({
+      url: `http://127.0.0.1:${running.port}/mcp`,
+      method: "POST",
+      trace: "abc",
+      body: modernCall,
+      isRequest: true,
+    });
+  });
+
   it("an SDK v1 server's tool still gets requestInfo: headers, and the URL", async () => {
     let seen: { trace: unknown; url: string | undefined } | undefined;
     running = await serve({

@@ -5,7 +5,6 @@
 // machinery) from the application's copy of the SDK, and its `Response` goes back to Rust;
 // then `onClose` and `server.close()`. A server the SDK v1 built gets mcp-proxy 6.7's
 // refusal, which 2026 clients read as "fall back to initialize".
-const { AsyncLocalStorage } = require("node:async_hooks");
 const { IncomingMessageLike } = require("./request");
 const { isResponseLike } = require("./responseLike");
 const { SdkCopies, SDK } = require("./modernSdk");
@@ -66,8 +65,10 @@ function createModernLeg(options, getNative, helpers) {
   const { createServer, onConnect, onClose, onListenSubscriptions } = options;
   const { responseOutcome, messageOf, isAuthInfo, closeQuietly } = helpers;
   const copies = new SdkCopies();
-  /** The request being served, for the SDK's factory. */
-  const current = new AsyncLocalStorage();
+  /** The SDK's Request of a served request → its context, for the SDK's factory (which gets
+   * that Request as `requestInfo`): cheaper than an AsyncLocalStorage, whose promise hooks
+   * would tax every promise the SDK makes. */
+  const contexts = new WeakMap();
   /** SDK copy → its handler */
   const handlers = new Map();
   /** exchange token → AbortController */
@@ -83,7 +84,7 @@ function createModernLeg(options, getNative, helpers) {
         legacy: "reject",
         onerror(error) {
           // The SDK also reports each request it rejects; a client's mistake is not logged.
-          if (error === STOP || current.getStore()?.stopped || isRejection(error)) return;
+          if (error === STOP || isRejection(error)) return;
           console.error("[mcp-proxy] modern handler error", error);
         },
       });
@@ -154,8 +155,8 @@ function createModernLeg(options, getNative, helpers) {
   }
 
   /** The SDK's server factory: the request's server, created on first call. */
-  async function factory() {
-    const ctx = current.getStore();
+  async function factory({ requestInfo }) {
+    const ctx = contexts.get(requestInfo);
     if (!ctx.created) {
       ctx.created = true;
       if (!(await create(ctx))) {
@@ -220,7 +221,8 @@ function createModernLeg(options, getNative, helpers) {
     const request = webRequest(ctx, signal);
     const extra = { parsedBody: ctx.message };
     if (isAuthInfo(ctx.auth)) extra.authInfo = ctx.auth;
-    return current.run(ctx, () => handlerOf(sdk).fetch(request, extra));
+    contexts.set(request, ctx);
+    return handlerOf(sdk).fetch(request, extra);
   }
 
   /** Streams an SDK Response to Rust; resolves when it is fully written or the client left. */
