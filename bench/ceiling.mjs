@@ -2,12 +2,16 @@
 // InMemoryTransport, no HTTP at all. N concurrent callTool loops; every result is checked.
 // Stateful modes (sse, json) share one connected session, as an HTTP session does. For
 // stateless, each call builds a fresh server and transport pair and sends the tools/call
-// (no initialize), which is what a stateless HTTP server does per request.
+// (no initialize), which is what a stateless HTTP server does per request. For 2026-07-28
+// ("modern") it is the SDK v2 handler itself (`createMcpHandler`, what both this package and
+// mcp-proxy 6.7.19 serve 2026 requests through) fed Fetch Requests in process: the most any
+// HTTP layer serving through that handler can reach on this core.
 // argv: --mode M --concurrency 50,1 --warmup S --duration S ; prints one JSON line.
 import { parseArgs } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { createServer, echoText } from "./echo-server.mjs";
+import { createMcpHandler } from "@modelcontextprotocol/server";
+import { createModernServer, createServer, echoText, MODERN_HEADERS, modernCallBody } from "./echo-server.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -40,10 +44,31 @@ async function statelessCall(id, text) {
   return message.result;
 }
 
-const call =
-  values.mode === "stateless"
-    ? statelessCall
-    : (_id, text) => client.callTool({ name: "echo", arguments: { text } });
+/** One 2026-07-28 call through the SDK's handler: a Request as an HTTP layer builds it
+ * (headers, body, abort signal), the parsed body beside it, the answer read to its end. */
+const modernHandler = createMcpHandler(() => createModernServer(), { legacy: "reject" });
+const MODERN_REQUEST_HEADERS = {
+  host: "127.0.0.1",
+  "content-type": "application/json",
+  accept: "application/json, text/event-stream",
+  ...MODERN_HEADERS,
+};
+async function modernCall(id) {
+  const body = modernCallBody(id);
+  const request = new Request("http://127.0.0.1/mcp", {
+    method: "POST",
+    headers: MODERN_REQUEST_HEADERS,
+    body,
+    signal: new AbortController().signal,
+  });
+  const response = await modernHandler.fetch(request, { parsedBody: JSON.parse(body) });
+  const message = JSON.parse(await response.text());
+  if (response.status !== 200 || message.id !== id) throw new Error("wrong answer");
+  return message.result;
+}
+
+const CALLS = { stateless: statelessCall, modern: modernCall };
+const call = CALLS[values.mode] ?? ((_id, text) => client.callTool({ name: "echo", arguments: { text } }));
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];

@@ -62,12 +62,19 @@ const LABEL = {
 // Memory runs (100 000 calls per mode in a full run) stay on this package and 6.6.0: at
 // mcp-proxy 6.7.19's req/s they would add about ten minutes; its throughput is measured.
 const MEMORY_IMPLS = ["native", "mcp-proxy"];
-// In the 2026-07-28 mode the three slots are: ours, mcp-proxy 6.7.19's modern leg, and our
-// 2025 stateless mode serving the same SDK v2 server (one server per request, like 2026).
-const MODERN_LABEL = { native: "this (native)", "mcp-proxy": "mcp-proxy 6.7.19", ceiling: "this, 2025 stateless" };
+// In the 2026-07-28 mode the slots are: ours, mcp-proxy 6.7.19's modern leg, our 2025
+// stateless mode serving the same SDK v2 server (one server per request, like 2026), and the
+// SDK's own handler in process with no HTTP at all (bench/ceiling.mjs --mode modern): what
+// both HTTP layers serve 2026 requests through, so the most either can reach on that core.
+const MODERN_LABEL = {
+  native: "this (native)",
+  "mcp-proxy": "mcp-proxy 6.7.19",
+  ceiling: "this, 2025 stateless",
+  sdk: "SDK handler alone (in-process)",
+};
 const labelOf = (mode, impl) => (mode === "modern" ? MODERN_LABEL : LABEL)[impl];
-/** The slots a mode runs: 6.6.0 has no modern leg, so 2026-07-28 uses the three above. */
-const implsOf = (mode) => (mode === "modern" ? ["native", "mcp-proxy", "ceiling"] : IMPLS);
+/** The slots a mode runs: 6.6.0 has no modern leg, so 2026-07-28 uses the four above. */
+const implsOf = (mode) => (mode === "modern" ? ["native", "mcp-proxy", "ceiling", "sdk"] : IMPLS);
 const MODE_LABEL = { sse: "stateful SSE", json: "stateful JSON", stateless: "stateless", modern: "2026-07-28" };
 
 // ---------------------------------------------------------------- environment
@@ -236,6 +243,9 @@ function load(server, mode, task, extra) {
 
 async function throughput(impl, mode) {
   const window = ["--warmup", String(config.warmup), "--duration", String(config.duration)];
+  if (mode === "modern" && impl === "sdk") {
+    return runChild(SERVER_CPU, "ceiling.mjs", ["--mode", "modern", "--concurrency", config.connections.join(","), ...window]);
+  }
   if (mode === "modern") {
     const [serverImpl, serverMode, loadMode] = {
       native: ["native", "modern", "modern"],
@@ -377,6 +387,8 @@ function summarize(raw) {
         rpsVs67: per["mcp-proxy-67"] ? pair("native", "mcp-proxy-67", "rps") : NaN,
         p99Vs67: per["mcp-proxy-67"] ? pair("native", "mcp-proxy-67", "p99") : NaN,
         rpsVsCeiling: pair("native", "ceiling", "rps"),
+        sdkVsProxy: per.sdk ? pair("sdk", "mcp-proxy", "rps") : NaN,
+        sdkP99VsProxy: per.sdk ? pair("sdk", "mcp-proxy", "p99") : NaN,
       };
     }
   }
@@ -420,7 +432,7 @@ function report(raw, rows, meta) {
           ? `${fmt(mem.calls.rssBeforeKb / 1024, 1)}→${fmt(mem.calls.rssAfterKb / 1024, 1)} MB (${mem.calls.growth >= 0 ? "+" : ""}${fmt(mem.calls.growth * 100, 1)} %)`
           : "—";
         out(
-          `| ${MODE_LABEL[mode]} | ${conns} | ${labelOf(mode, impl)} | ${fmt(r.rps)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${r.errors} / ${r.requests} | ${fmt(r.serverCpu * 100)} % | ${impl === "ceiling" && mode !== "modern" ? "—" : `${fmt(r.loadCpu * 100)} %`} | ${perSession} | ${growth} |`,
+          `| ${MODE_LABEL[mode]} | ${conns} | ${labelOf(mode, impl)} | ${fmt(r.rps)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${r.errors} / ${r.requests} | ${fmt(r.serverCpu * 100)} % | ${(impl === "ceiling" && mode !== "modern") || impl === "sdk" ? "—" : `${fmt(r.loadCpu * 100)} %`} | ${perSession} | ${growth} |`,
         );
       }
     }
@@ -448,6 +460,13 @@ function report(raw, rows, meta) {
     }
   }
   out();
+  if (config.modes.includes("modern")) {
+    const r = rows.modern[config.connections[0]];
+    out(
+      `2026-07-28 at ${config.connections[0]} connections: the SDK's handler alone, in process with no HTTP, reaches ${fmtRatio(r.sdkVsProxy)} mcp-proxy 6.7.19's req/s with ${fmtRatio(r.sdkP99VsProxy)} its p99; this package reaches ${fmtRatio(r.rpsVsProxy)} and ${fmtRatio(r.p99VsProxy)}. Both HTTP layers serve every 2026 request through that handler (CONTRACT §12): the first pair is what an HTTP layer with no cost at all would reach.`,
+    );
+    out();
+  }
   out("Targets: stateful 50 connections ≥ 3× mcp-proxy req/s, ≤ ⅓ of its p99, ≥ 70 % of the ceiling; stateless ≥ 1.5× mcp-proxy; 2026-07-28 ≥ 3× mcp-proxy 6.7.19's req/s, ≤ ⅓ of its p99; idle-session memory ≤ ¼ of mcp-proxy's; RSS within 10 % over the calls.");
   out(`Errors are failed calls / calls made (connection errors, ${2} s timeouts, non-200 or wrong bodies), summed over rounds.`);
   out();
@@ -506,7 +525,7 @@ async function main() {
     return;
   }
   for (const mode of config.modes) {
-    raw.throughput[mode] = Object.fromEntries(IMPLS.map((i) => [i, []]));
+    raw.throughput[mode] = Object.fromEntries(implsOf(mode).map((i) => [i, []]));
   }
   const total = config.rounds * config.modes.reduce((n, mode) => n + implsOf(mode).length, 0);
   let done = 0;
