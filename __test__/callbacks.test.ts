@@ -2,6 +2,7 @@
 // settles must not pin its server, a hanging onClose must not stretch close() per session,
 // odd thrown values and odd createServer results are answered at once.
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { McpServer as McpServerV2 } from "@modelcontextprotocol/server";
 import { exampleServer, INITIALIZE, serve, until, type Running, type StartOptions } from "./helpers.js";
 import { expectFetchError, initSession, post, RawConnection, within } from "./raw.js";
 
@@ -59,6 +60,94 @@ describe("an onConnect that never settles (CONTRACT §4.6)", () => {
     await new Promise((r) => setTimeout(r, 100));
     conn.destroy();
     await until(() => running!.closed.length === 1, "onClose after the client left");
+  });
+});
+
+describe("an onConnect that never settles, on a 2026-07-28 request (CONTRACT §4.6, §12)", () => {
+  const META = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientCapabilities": {},
+  };
+  const DISCOVER = { jsonrpc: "2.0", id: 3, method: "server/discover", params: { _meta: META } };
+  const MODERN = { "mcp-protocol-version": "2026-07-28", "mcp-method": "server/discover" };
+
+  /** An SDK v2 server that records its own `close()`. */
+  function trackedModernServer(closedServers: unknown[]) {
+    const server = new McpServerV2({ name: "v2", version: "2.0.0" });
+    const close = server.close.bind(server);
+    server.close = async () => {
+      closedServers.push(server);
+      await close();
+    };
+    return server;
+  }
+
+  it("after the callback timeout: 500 as on the 2025 path, then onClose(server) and server.close() run once", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const created: unknown[] = [];
+    const closedServers: unknown[] = [];
+    running = await serve({
+      callbackTimeout: 200,
+      createServer: async () => {
+        const server = trackedModernServer(closedServers);
+        created.push(server);
+        return server;
+      },
+      onConnect: never,
+    } as Partial<StartOptions>);
+    await expectFetchError(await post(running.url, DISCOVER, MODERN), {
+      status: 500,
+      code: -32603,
+      message: "Error creating server: timed out",
+      id: 3,
+    });
+    await until(() => running!.closed.length === 1, "onClose of the abandoned server");
+    expect(running.closed[0]).toBe(created[0]);
+    await until(() => closedServers.length === 1, "server.close() of the abandoned server");
+    await running.close();
+    expect(running.closed).toHaveLength(1);
+    expect(closedServers).toHaveLength(1);
+  });
+
+  it("a createServer that settles after the timeout has its server closed, without onClose (onConnect never saw it)", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const closedServers: unknown[] = [];
+    let release: () => void = () => {};
+    const late = new Promise<void>((resolve) => (release = resolve));
+    running = await serve({
+      callbackTimeout: 200,
+      createServer: async () => {
+        await late;
+        return trackedModernServer(closedServers);
+      },
+    } as Partial<StartOptions>);
+    await expectFetchError(await post(running.url, DISCOVER, MODERN), { status: 500, code: -32603, id: 3 });
+    release();
+    await until(() => closedServers.length === 1, "server.close() of the late server");
+    expect(running.closed).toHaveLength(0);
+  });
+
+  it("a client that leaves while onConnect hangs frees the server too", async () => {
+    const created: unknown[] = [];
+    running = await serve({
+      createServer: async () => {
+        const server = new McpServerV2({ name: "v2", version: "2.0.0" });
+        created.push(server);
+        return server;
+      },
+      onConnect: never,
+    });
+    const conn = await RawConnection.connect(running.port);
+    const body = JSON.stringify(DISCOVER);
+    await conn.write(
+      `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+        `Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2026-07-28\r\n` +
+        `Mcp-Method: server/discover\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    await until(() => created.length === 1, "the server created");
+    conn.destroy();
+    await until(() => running!.closed.length === 1, "onClose after the client left");
+    expect(running.closed[0]).toBe(created[0]);
   });
 });
 

@@ -9,6 +9,7 @@ const { IncomingMessageLike } = require("./request");
 const { isResponseLike } = require("./responseLike");
 const { SdkCopies, SDK } = require("./modernSdk");
 const { createNotifier } = require("./notify");
+const { DEFAULT_CALLBACK_TIMEOUT_MS } = require("./options");
 
 const REFUSAL_MESSAGE =
   "Unsupported protocol version: the server instance cannot serve the 2026-07-28 protocol revision. It was built by the 1.x MCP SDK (e.g. fastmcp <=4.x pulling mcp-proxy through its `^6.4.6` range), which does not declare `_supportedProtocolVersions`. Upgrade the framework that builds it, or serve only 2025-era clients (`modern: false`).";
@@ -31,6 +32,12 @@ function refusal(id) {
     jsonrpc: "2.0",
   });
   return { kind: "respond", status: 400, headers: ["content-type", JSON_TYPE], body };
+}
+
+/** `createServer` + `onConnect` did not finish within `callbackTimeout`: the 2025 path's answer. */
+function timedOut(id) {
+  const body = JSON.stringify({ error: { code: -32603, message: "Error creating server: timed out" }, id, jsonrpc: "2.0" });
+  return { kind: "respond", status: 500, headers: ["content-type", JSON_TYPE], body };
 }
 
 /** The SDK Response's header lines as Rust writes them (charset as mcp-proxy 6.7 adds it). */
@@ -63,6 +70,7 @@ function requestId(message) {
  */
 function createModernLeg(options, getNative, helpers) {
   const { createServer, onConnect, onClose, onListenSubscriptions } = options;
+  const callbackTimeoutMs = options.callbackTimeout ?? DEFAULT_CALLBACK_TIMEOUT_MS;
   const { responseOutcome, messageOf, isAuthInfo, closeQuietly } = helpers;
   const copies = new SdkCopies();
   /** The SDK's Request of a served request → its context, for the SDK's factory (which gets
@@ -111,8 +119,40 @@ function createModernLeg(options, getNative, helpers) {
     return { event, message, id: requestId(message), auth, req: new IncomingMessageLike(event.request) };
   }
 
-  /** createServer … onConnect for a request; `ctx.outcome` says why there is no server. */
-  async function create(ctx, uris) {
+  /**
+   * createServer … onConnect for a request; `ctx.outcome` says why there is no server. Given
+   * up after `callbackTimeout` (500, as on the 2025 path) or when the client leaves
+   * (`ctx.signal`): a server that exists by then ends as every request's server does
+   * (`onClose`, `close()`); one created later is closed as it arrives (CONTRACT §4.6).
+   */
+  function create(ctx, uris) {
+    const signal = ctx.signal;
+    return new Promise((resolve) => {
+      let waiting = true;
+      const stopWaiting = (server) => {
+        if (!waiting) return false;
+        waiting = false;
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        resolve(server);
+        return true;
+      };
+      const giveUp = (outcome) => {
+        if (!waiting) return;
+        ctx.abandoned = true;
+        ctx.outcome = outcome;
+        stopWaiting(undefined);
+        if (ctx.server) void teardown(ctx);
+      };
+      const timer = setTimeout(() => giveUp(timedOut(ctx.id)), callbackTimeoutMs);
+      const onAbort = () => giveUp({ kind: "createFailed", message: "the client left" });
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener("abort", onAbort, { once: true });
+      createAndConnect(ctx, uris).then(stopWaiting);
+    });
+  }
+
+  async function createAndConnect(ctx, uris) {
     let server;
     try {
       server = await createServer(ctx.req);
@@ -133,6 +173,11 @@ function createModernLeg(options, getNative, helpers) {
       const error = new TypeError("createServer returned neither an MCP SDK v1 nor an SDK v2 server");
       console.error("[mcp-proxy] error creating server", error);
       ctx.outcome = { kind: "createFailed", message: error.message };
+      return undefined;
+    }
+    if (ctx.abandoned) {
+      // Created after the request was given up: no callback saw it, nobody will use it.
+      await closeQuietly(server);
       return undefined;
     }
     ctx.server = server;
@@ -260,6 +305,7 @@ function createModernLeg(options, getNative, helpers) {
     const native = getNative();
     const ctx = context(event);
     const abort = new AbortController();
+    ctx.signal = abort.signal;
     inflight.set(event.token, abort);
     try {
       const sdk = await copies.first();

@@ -155,4 +155,4 @@ function nativeOptions(options) {
   };
 }
 
-module.exports = { nativeOptions, externalEventStore, DEFAULT_ALLOWED_HEADERS };
+module.exports = { nativeOptions, externalEventStore, DEFAULT_ALLOWED_HEADERS, DEFAULT_CALLBACK_TIMEOUT_MS };
