@@ -6,7 +6,10 @@ import { request, type IncomingMessage } from "node:http";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from "@modelcontextprotocol/client";
 import { exampleServer, serve, type Running } from "./helpers.js";
+import type { ServerLike } from "../index.js";
+import { modernServer } from "./fixtures/modernServer.js";
 
 let running: Running | undefined;
 afterEach(async () => {
@@ -15,7 +18,7 @@ afterEach(async () => {
 });
 
 /** FastMCP's memo, reduced: the user's authenticate runs once per `req` object. */
-function memoized() {
+function memoized(build: () => ServerLike = () => exampleServer().server) {
   const seen = new WeakMap<IncomingMessage, Promise<unknown>>();
   const calls = { user: 0, layer: 0, createdWith: [] as boolean[] };
   const authenticate = (req: IncomingMessage) => {
@@ -37,7 +40,7 @@ function memoized() {
       createServer: async (req: IncomingMessage) => {
         calls.createdWith.push(seen.has(req));
         await authenticate(req);
-        return exampleServer().server;
+        return build();
       },
     },
   };
@@ -54,6 +57,19 @@ describe("one req object per request for authenticate and createServer", () => {
     expect(calls.createdWith.length).toBeGreaterThan(0);
     expect(calls.createdWith.every(Boolean)).toBe(true);
     // Every request: one call from the layer, and the user's authenticate ran once for it.
+    expect(calls.user).toBe(calls.layer);
+  });
+
+  it("2026-07-28 requests (an SDK v2 client pinned to it, an SDK v2 server)", async () => {
+    const { calls, options } = memoized(modernServer);
+    running = await serve(options);
+    const client = new ClientV2({ name: "c", version: "1" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+    await client.connect(new TransportV2(running.url, { requestInit: { headers: { "x-api-key": "k" } } }));
+    await client.callTool({ name: "echo", arguments: { text: "once" } });
+    await client.close();
+    // server/discover and tools/call: a server each, each with its request's authenticate memo.
+    expect(calls.createdWith.length).toBe(2);
+    expect(calls.createdWith.every(Boolean)).toBe(true);
     expect(calls.user).toBe(calls.layer);
   });
 

@@ -5,7 +5,6 @@
 // machinery) from the application's copy of the SDK, and its `Response` goes back to Rust;
 // then `onClose` and `server.close()`. A server the SDK v1 built gets mcp-proxy 6.7's
 // refusal, which 2026 clients read as "fall back to initialize".
-const { IncomingMessageLike } = require("./request");
 const { isResponseLike } = require("./responseLike");
 const { SdkCopies, SDK } = require("./modernSdk");
 const { createNotifier } = require("./notify");
@@ -66,12 +65,12 @@ function requestId(message) {
 /**
  * @param options the startHTTPServer options
  * @param getNative () => the NativeServer
- * @param helpers { responseOutcome, messageOf, isAuthInfo, closeQuietly } of startHTTPServer
+ * @param helpers { responseOutcome, messageOf, isAuthInfo, closeQuietly, exchangeRequests } of startHTTPServer
  */
 function createModernLeg(options, getNative, helpers) {
   const { createServer, onConnect, onClose, onListenSubscriptions } = options;
   const callbackTimeoutMs = options.callbackTimeout ?? DEFAULT_CALLBACK_TIMEOUT_MS;
-  const { responseOutcome, messageOf, isAuthInfo, closeQuietly } = helpers;
+  const { responseOutcome, messageOf, isAuthInfo, closeQuietly, exchangeRequests } = helpers;
   const copies = new SdkCopies();
   /** The SDK's Request of a served request → its context, for the SDK's factory (which gets
    * that Request as `requestInfo`): cheaper than an AsyncLocalStorage, whose promise hooks
@@ -116,7 +115,9 @@ function createModernLeg(options, getNative, helpers) {
         auth = undefined;
       }
     }
-    return { event, message, id: requestId(message), auth, req: new IncomingMessageLike(event.request) };
+    // The `req` authenticate got in this exchange, so both see one object (FastMCP memoizes
+    // its authenticate by it).
+    return { event, message, id: requestId(message), auth, req: exchangeRequests.forCreate(event.request) };
   }
 
   /**

@@ -349,7 +349,7 @@ async function startHTTPServer(options) {
     server.originChecked(event.token, allowed);
   }
 
-  const modern = createModernLeg(options, () => server, { responseOutcome, messageOf, isAuthInfo, closeQuietly });
+  const modern = createModernLeg(options, () => server, { responseOutcome, messageOf, isAuthInfo, closeQuietly, exchangeRequests });
   const bodyChunk = (event) => hooked.get(event.token)?.req._receive(event.rawBody);
   function bodyEnd(event) {
     const exchange = hooked.get(event.token);

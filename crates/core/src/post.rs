@@ -83,8 +83,12 @@ impl Shared {
             // The id, when the body has one, makes the 401 body answer that request.
             let parsed = jsonrpc::parse_posted(&body, self.config.max_batch_size).ok();
             let id = parsed.as_ref().and_then(Posted::first_request_id);
-            let creates = modern.is_none()
-                && (self.config.stateless || parsed.as_ref().is_some_and(Posted::has_initialize));
+            let creates = match &modern {
+                Some(classified) => classified.creates(),
+                None => {
+                    self.config.stateless || parsed.as_ref().is_some_and(Posted::has_initialize)
+                }
+            };
             match self
                 .authenticate(&head, id, modern.is_some(), creates)
                 .await

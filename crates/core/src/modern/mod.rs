@@ -165,6 +165,14 @@ pub(crate) struct Classified {
     route: Route,
 }
 
+impl Classified {
+    /// Whether serving it creates a server (`createServer` runs), so that `authenticate`'s
+    /// `req` is kept for it; the ladder's own answers and notifications create none.
+    pub(crate) fn creates(&self) -> bool {
+        matches!(self.route, Route::Serve { .. } | Route::Sdk)
+    }
+}
+
 impl Shared {
     /// `Some` when the POST is 2026-07-28 traffic (the modern leg answers it), `None` for
     /// 2025-era traffic.
