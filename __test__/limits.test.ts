@@ -4,8 +4,8 @@
 // connections (`maxConnections`, 503) and bytes buffered for bodies still arriving
 // (`maxBufferedBodyBytes`, 503). Every test crosses a small value; none waits on a default.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { IncomingMessage } from "node:http";
-import { serve, MCP_HEADERS, type Running, type StartOptions } from "./helpers.js";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { serve, MCP_HEADERS, type Running, type StartOptions, until } from "./helpers.js";
 import { RawConnection, expectRpcError, within } from "./raw.js";
 
 let running: Running[] = [];
@@ -120,6 +120,32 @@ describe("requestTimeout", () => {
       2000,
       "'aborted'",
     );
+  });
+
+  it("a hook that answers after its body timed out: the client gets the 408 only, res is closed", async () => {
+    const seen: string[] = [];
+    const r = await start({
+      requestTimeout: 400,
+      maxConnections: 1,
+      onUnhandledRequest: async (req: IncomingMessage, res: ServerResponse) => {
+        res.on("close", () => seen.push("res close"));
+        res.on("finish", () => seen.push("res finish"));
+        req.on("error", () => {});
+        req.resume();
+        await new Promise((resolve) => req.once("close", resolve));
+        res.writeHead(400, { "content-type": "text/plain" }).end("too late");
+        seen.push(`writableEnded ${res.writableEnded}`);
+      },
+    });
+    const c = await connect(r.port);
+    await c.write("POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\nabc");
+    expect((await c.response()).status).toBe(408);
+    await within(c.whenClosed, 2000, "the connection to close");
+    await expect(c.response(100)).rejects.toThrow(/closed before a response head/);
+    await until(() => seen.length === 2, "the hook to finish");
+    expect(seen).toEqual(["res close", "writableEnded true"]);
+    // maxConnections 1: served again only once nothing holds the timed-out connection.
+    await until(async () => (await fetch(`http://127.0.0.1:${r.port}/ping`)).status === 200, "a new request served");
   });
 });
 

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { serve, MCP_HEADERS, type Running, type StartOptions, until } from "./helpers.js";
-import { RawConnection, within } from "./raw.js";
+import { RawConnection, expectRpcError, within } from "./raw.js";
 
 type Hook = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -261,5 +261,93 @@ describe("onUnhandledRequest: res.destroy()", () => {
       (error: Error) => error.message,
     );
     expect(outcome).toMatch(/connection closed/);
+  });
+});
+
+// A body cut off ends the exchange: `res` closes at once (as Node's does when its socket
+// goes), so what the hook writes afterwards goes nowhere, and the connection is freed. The
+// server answers the client itself when nothing was written yet (400, as on the MCP
+// endpoint); a response already started breaks off. maxConnections 1 shows the connection
+// freed: a new request is served only once nothing holds the old one.
+describe("onUnhandledRequest: answering after the body was cut off", () => {
+  const CUT_HEAD = "POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n";
+
+  /** A hook that answers once its body broke off, recording what its `res` does. */
+  function lateAnswer(seen: string[]): Hook {
+    return async (req, res) => {
+      res.on("close", () => seen.push("res close"));
+      res.on("finish", () => seen.push("res finish"));
+      res.on("error", (e) => seen.push(`res error ${e.message}`));
+      req.on("error", () => {});
+      req.resume();
+      await settled(req);
+      try {
+        res.writeHead(400, { "content-type": "text/plain" }).end("bad body");
+        seen.push(`writableEnded ${res.writableEnded}`);
+      } catch (error) {
+        seen.push(`threw ${(error as Error).message}`);
+      }
+    };
+  }
+
+  /** Polls until a new request on `port` is served (a held connection keeps it at 503). */
+  const servedAgain = (port: number) =>
+    until(async () => (await fetch(`http://127.0.0.1:${port}/ping`)).status === 200, "a new request to be served");
+
+  it("a client that half-closes mid-body gets the server's 400 only, then the connection closes", async () => {
+    const seen: string[] = [];
+    const r = await start(lateAnswer(seen), { maxConnections: 1 });
+    const c = await connect(r.port);
+    await c.write(CUT_HEAD + "only ten b");
+    c.socket.end();
+    const res = await c.response();
+    expectRpcError(res.status, res.headers, res.body, {
+      status: 400,
+      code: -32000,
+      message: "Bad Request: the request body could not be read",
+    });
+    expect(res.headers.connection).toBe("close");
+    await within(c.whenClosed, 5000, "the connection to close");
+    await expect(c.response(100)).rejects.toThrow(/closed before a response head/);
+    await until(() => seen.length === 2, "the hook to finish");
+    expect(seen).toEqual(["res close", "writableEnded true"]);
+    await servedAgain(r.port);
+  });
+
+  it("a client that leaves mid-body: the late answer goes nowhere and the connection is freed", async () => {
+    const seen: string[] = [];
+    const r = await start(lateAnswer(seen), { maxConnections: 1 });
+    const c = await connect(r.port);
+    await c.write(CUT_HEAD + "only ten b");
+    c.destroy();
+    await until(() => seen.includes("res close"), "res to close");
+    await servedAgain(r.port);
+    await until(() => seen.length === 2, "the hook to finish");
+    expect(seen).toEqual(["res close", "writableEnded true"]);
+  });
+
+  it("a response started before the body was cut breaks off, never looks complete", async () => {
+    const seen: string[] = [];
+    const r = await start(
+      async (req, res) => {
+        res.on("close", () => seen.push("res close"));
+        res.on("finish", () => seen.push("res finish"));
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("started");
+        req.on("error", () => {});
+        req.resume();
+        await settled(req);
+        res.end(" and ended");
+        seen.push(`writableEnded ${res.writableEnded}`);
+      },
+      { maxConnections: 1 },
+    );
+    const c = await connect(r.port);
+    await c.write(CUT_HEAD + "only ten b");
+    c.socket.end();
+    await expect(c.response()).rejects.toThrow(/connection closed inside/);
+    await until(() => seen.length === 2, "the hook to finish");
+    expect(seen).toEqual(["res close", "writableEnded true"]);
+    await servedAgain(r.port);
   });
 });

@@ -136,6 +136,14 @@ class ServerResponseLike extends Writable {
     callback(error);
   }
 
+  // Once the client is gone (or `res` destroyed), `end()` still ends it, as Node's
+  // ServerResponse does: what it is given is dropped and `writableEnded` turns true.
+  // Writable would refuse the chunk and leave the response looking unended.
+  end(...args) {
+    if (!this.destroyed) return super.end(...args);
+    return super.end(args.find((arg) => typeof arg === "function"));
+  }
+
   _final(callback) {
     this._sendHead();
     this._native.hookEnd(this._token);

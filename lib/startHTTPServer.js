@@ -354,7 +354,8 @@ async function startHTTPServer(options) {
   function bodyEnd(event) {
     const exchange = hooked.get(event.token);
     exchange?.req._finish(event.reason);
-    // A body cut off (or timed out, answered 408) means the connection is going: so is `res`.
+    // A body cut off or timed out ends the exchange (Rust answers 400/408 itself, or cuts a
+    // response already started): `res` is closed, and what the hook writes later goes nowhere.
     if (event.reason !== "complete") exchange?.res._clientGone();
   }
   const drain = (event) => hooked.get(event.token)?.res._drained();

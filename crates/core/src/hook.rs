@@ -247,22 +247,26 @@ pub(crate) async fn run(
         },
     );
     hooks.host.dispatch(HostEvent::Unhandled { token, request });
-    let (timed_out, on_time_out) = oneshot::channel();
+    let (body_cut, on_body_cut) = oneshot::channel();
     tokio::spawn(forward_body(
         hooks.clone(),
         token,
         body,
         credited,
         deadline,
-        timed_out,
+        body_cut,
     ));
-    // A body that timed out is answered 408 even when a head arrived at the same moment.
+    // A body that broke off ends the exchange (the host's `res` closes with it), even when a
+    // head arrived at the same moment: the server answers 408 or 400 itself.
     tokio::select! {
         biased;
-        Ok(()) = on_time_out => {
+        Ok(end) = on_body_cut => {
             // A head written from now on finds nobody waiting.
             hooks.with(token, |x| x.decision = None);
-            Hooked::Answered(reply::request_timeout(hooks.limits.request_timeout))
+            Hooked::Answered(match end {
+                BodyEnd::TimedOut => reply::request_timeout(hooks.limits.request_timeout),
+                _ => reply::unreadable_body(),
+            })
         }
         decided = decided => match decided {
             Ok(Decision::Head { status, status_text, headers, body }) => Hooked::Answered(
@@ -274,13 +278,14 @@ pub(crate) async fn run(
 }
 
 /// Hands the request body to the host as it arrives, a window ahead of its consumption.
+/// A body that breaks off (timed out, or the client went away) goes to `body_cut`.
 async fn forward_body(
     hooks: Arc<Hooks>,
     token: u64,
     body: Incoming,
     credits: mpsc::UnboundedReceiver<usize>,
     deadline: Option<Instant>,
-    timed_out: oneshot::Sender<()>,
+    body_cut: oneshot::Sender<BodyEnd>,
 ) {
     let reading = read_into_host(&*hooks.host, token, body, credits);
     let end = match deadline {
@@ -299,14 +304,17 @@ async fn forward_body(
                     limit.as_millis()
                 )
             });
-            // Before the head: 408. After it: the response is cut, never left looking whole.
-            if timed_out.send(()).is_err() {
-                hooks.with(token, |x| {
-                    if let Some(writer) = x.writer.take() {
-                        writer.cut();
-                    }
-                });
-            }
+        }
+        // The host closed its `res` on hearing of the cut and writes no more. Before the
+        // head: the server answers. After it: the response is cut, never left looking whole
+        // (nor left open, holding the connection, for an end that will not come).
+        if end != BodyEnd::Complete && body_cut.send(end).is_err() {
+            hooks.with(token, |x| {
+                x.decision = None;
+                if let Some(writer) = x.writer.take() {
+                    writer.cut();
+                }
+            });
         }
     }
     hooks.with(token, |x| x.credits = None);

@@ -192,12 +192,7 @@ impl Shared {
                     .insert(header::RETRY_AFTER, http::HeaderValue::from_static("1"));
                 res
             }
-            BodyError::Broken => reply::error(
-                StatusCode::BAD_REQUEST,
-                -32000,
-                "Bad Request: the request body could not be read",
-                None,
-            ),
+            BodyError::Broken => reply::unreadable_body(),
         })
     }
 }

@@ -55,6 +55,18 @@ pub fn request_timeout(limit: Option<std::time::Duration>) -> Reply {
     closing(error(StatusCode::REQUEST_TIMEOUT, -32000, &message, None))
 }
 
+/// 400 with `Connection: close`: the request body broke off (the client went away or
+/// half-closed mid-body, or sent a malformed one), so the connection cannot carry another
+/// request. Node answers such a client `400 Bad Request` and closes too.
+pub fn unreadable_body() -> Reply {
+    closing(error(
+        StatusCode::BAD_REQUEST,
+        -32000,
+        "Bad Request: the request body could not be read",
+        None,
+    ))
+}
+
 /// The connection closes after this answer: the rest of the request is not read.
 pub fn closing(mut res: Reply) -> Reply {
     res.headers_mut()
