@@ -15,9 +15,8 @@ afterEach(async () => {
 
 const never = () => new Promise<never>(() => {});
 
-/** A real SDK server that records its own `close()`. */
-function trackedServer(closedServers: unknown[]) {
-  const server = exampleServer().server;
+/** A real SDK server (v1 `Server` or v2 `McpServer`) that records its own `close()`. */
+function tracked<T extends { close(): Promise<void> }>(server: T, closedServers: unknown[]): T {
   const close = server.close.bind(server);
   server.close = async () => {
     closedServers.push(server);
@@ -25,6 +24,8 @@ function trackedServer(closedServers: unknown[]) {
   };
   return server;
 }
+
+const trackedServer = (closedServers: unknown[]) => tracked(exampleServer().server, closedServers);
 
 describe("an onConnect that never settles (CONTRACT §4.6)", () => {
   it("after the callback timeout: 500, then onClose(server) and server.close() run once", async () => {
@@ -71,16 +72,8 @@ describe("an onConnect that never settles, on a 2026-07-28 request (CONTRACT §4
   const DISCOVER = { jsonrpc: "2.0", id: 3, method: "server/discover", params: { _meta: META } };
   const MODERN = { "mcp-protocol-version": "2026-07-28", "mcp-method": "server/discover" };
 
-  /** An SDK v2 server that records its own `close()`. */
-  function trackedModernServer(closedServers: unknown[]) {
-    const server = new McpServerV2({ name: "v2", version: "2.0.0" });
-    const close = server.close.bind(server);
-    server.close = async () => {
-      closedServers.push(server);
-      await close();
-    };
-    return server;
-  }
+  const trackedModernServer = (closedServers: unknown[]) =>
+    tracked(new McpServerV2({ name: "v2", version: "2.0.0" }), closedServers);
 
   it("after the callback timeout: 500 as on the 2025 path, then onClose(server) and server.close() run once", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});

@@ -6,17 +6,16 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { serve, MCP_HEADERS, type Running, type StartOptions, until } from "./helpers.js";
-import { RawConnection, expectRpcError, within } from "./raw.js";
+import { RawConnection, RawConnections, expectRpcError, within } from "./raw.js";
 
 let running: Running[] = [];
-let connections: RawConnection[] = [];
+const connections = new RawConnections();
 let errors: unknown[][] = [];
 afterEach(async () => {
   vi.restoreAllMocks();
-  for (const c of connections) c.destroy();
+  connections.destroyAll();
   for (const r of running) await r.close();
   running = [];
-  connections = [];
   errors = [];
 });
 
@@ -27,11 +26,7 @@ async function start(overrides: Partial<StartOptions>): Promise<Running> {
   return r;
 }
 
-async function connect(port: number): Promise<RawConnection> {
-  const c = await RawConnection.connect(port);
-  connections.push(c);
-  return c;
-}
+const connect = (port: number): Promise<RawConnection> => connections.connect(port);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

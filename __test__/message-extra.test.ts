@@ -25,57 +25,37 @@ async function callInspect(r: Running): Promise<void> {
   expect(reply).toMatchObject({ id: 7, result: { content: [{ text: "ok" }] } });
 }
 
+type Seen = { url: string; method: string; trace: string | null; body: unknown; isRequest: boolean };
+
+/** An SDK v2 server whose `inspect` tool records what it reads of `ctx.http.req`. */
+function inspectingServer(seen: Seen[]): McpServerV2 {
+  const server = new McpServerV2({ name: "v2", version: "2.0.0" });
+  server.registerTool("inspect", { inputSchema: z.object({}) }, async (_args, ctx) => {
+    const req = ctx.http?.req;
+    if (!req) throw new Error("no ctx.http.req");
+    seen.push({
+      url: req.url,
+      method: req.method,
+      trace: req.headers.get("x-trace"),
+      body: await req.json(),
+      isRequest: req instanceof Request,
+    });
+    return { content: [{ type: "text", text: "ok" }] };
+  });
+  return server;
+}
+
 describe("extra.request and extra.requestInfo", () => {
   it("an SDK v2 McpServer's tool gets the POST as a Fetch Request (ctx.http.req): URL, method, headers, body", async () => {
-    let seen: { url: string; method: string; trace: string | null; body: unknown; isRequest: boolean } | undefined;
-    running = await serve({
-      createServer: async () => {
-        const server = new McpServerV2({ name: "v2", version: "2.0.0" });
-        server.registerTool("inspect", { inputSchema: z.object({}) }, async (_args, ctx) => {
-          const req = ctx.http?.req;
-          if (!req) throw new Error("no ctx.http.req");
-          seen = {
-            url: req.url,
-            method: req.method,
-            trace: req.headers.get("x-trace"),
-            body: await req.json(),
-            isRequest: req instanceof Request,
-          };
-          return { content: [{ type: "text", text: "ok" }] };
-        });
-        return server;
-      },
-    });
+    const seen: Seen[] = [];
+    running = await serve({ createServer: async () => inspectingServer(seen) });
     await callInspect(running);
-    expect(seen).toEqual({
-      url: `http://127.0.0.1:${running.port}/mcp`,
-      method: "POST",
-      trace: "abc",
-      body: call,
-      isRequest: true,
-    });
+    expect(seen).toEqual([{ url: `http://127.0.0.1:${running.port}/mcp`, method: "POST", trace: "abc", body: call, isRequest: true }]);
   });
 
   it("a 2026-07-28 request's tool gets the POST as a Fetch Request too, body included (as mcp-proxy 6.7.19 gives it)", async () => {
-    let seen: { url: string; method: string; trace: string | null; body: unknown; isRequest: boolean } | undefined;
-    running = await serve({
-      createServer: async () => {
-        const server = new McpServerV2({ name: "v2", version: "2.0.0" });
-        server.registerTool("inspect", { inputSchema: z.object({}) }, async (_args, ctx) => {
-          const req = ctx.http?.req;
-          if (!req) throw new Error("no ctx.http.req");
-          seen = {
-            url: req.url,
-            method: req.method,
-            trace: req.headers.get("x-trace"),
-            body: await req.json(),
-            isRequest: req instanceof Request,
-          };
-          return { content: [{ type: "text", text: "ok" }] };
-        });
-        return server;
-      },
-    });
+    const seen: Seen[] = [];
+    running = await serve({ createServer: async () => inspectingServer(seen) });
     const meta = {
       "io.modelcontextprotocol/protocolVersion": "2026-07-28",
       "io.modelcontextprotocol/clientCapabilities": {},
@@ -89,13 +69,9 @@ describe("extra.request and extra.requestInfo", () => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ id: 7, result: { content: [{ text: "ok" }] } });
-    expect(seen).toEqual({
-      url: `http://127.0.0.1:${running.port}/mcp`,
-      method: "POST",
-      trace: "abc",
-      body: modernCall,
-      isRequest: true,
-    });
+    expect(seen).toEqual([
+      { url: `http://127.0.0.1:${running.port}/mcp`, method: "POST", trace: "abc", body: modernCall, isRequest: true },
+    ]);
   });
 
   it("an SDK v1 server's tool still gets requestInfo: headers, and the URL", async () => {

@@ -142,6 +142,21 @@ export class RawConnection {
   }
 }
 
+/** The raw connections a test file opens: `connect` tracks each, `destroyAll` ends them after a test. */
+export class RawConnections {
+  private open: RawConnection[] = [];
+
+  async connect(port: number): Promise<RawConnection> {
+    const c = await RawConnection.connect(port);
+    this.open.push(c);
+    return c;
+  }
+
+  destroyAll(): void {
+    for (const c of this.open.splice(0)) c.destroy();
+  }
+}
+
 /** Sends `request` (a whole HTTP/1.1 message) on a new connection and reads one response. */
 export async function rawRequest(port: number, request: string | Buffer): Promise<RawResponse> {
   const conn = await RawConnection.connect(port);

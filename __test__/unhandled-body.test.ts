@@ -5,17 +5,16 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { serve, MCP_HEADERS, type Running, type StartOptions, until } from "./helpers.js";
-import { RawConnection, expectRpcError, within } from "./raw.js";
+import { RawConnection, RawConnections, expectRpcError, within } from "./raw.js";
 
 type Hook = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 let running: Running[] = [];
-let connections: RawConnection[] = [];
+const connections = new RawConnections();
 afterEach(async () => {
-  for (const c of connections) c.destroy();
+  connections.destroyAll();
   for (const r of running) await r.close();
   running = [];
-  connections = [];
 });
 
 async function start(hook: Hook, overrides: Partial<StartOptions> = {}): Promise<Running> {
@@ -24,11 +23,7 @@ async function start(hook: Hook, overrides: Partial<StartOptions> = {}): Promise
   return r;
 }
 
-async function connect(port: number): Promise<RawConnection> {
-  const c = await RawConnection.connect(port);
-  connections.push(c);
-  return c;
-}
+const connect = (port: number): Promise<RawConnection> => connections.connect(port);
 
 /**
  * Settles once `req` closed (a hook that returns without answering falls through to the

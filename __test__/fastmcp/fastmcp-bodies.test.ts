@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createServer as createNetServer } from "node:net";
 import { FastMCP } from "fastmcp4";
 import { OAuthProxy } from "fastmcp4/auth";
-import { RawConnection, within } from "../raw.js";
+import { RawConnection, RawConnections, within } from "../raw.js";
 import { until } from "../helpers.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -27,12 +27,11 @@ async function freePort(): Promise<number> {
 const quiet = { debug() {}, info() {}, log() {}, warn() {}, error() {} };
 
 let servers: any[] = [];
-let connections: RawConnection[] = [];
+const connections = new RawConnections();
 afterEach(async () => {
-  for (const c of connections) c.destroy();
+  connections.destroyAll();
   for (const s of servers) await s.stop();
   servers = [];
-  connections = [];
 });
 
 interface Started {
@@ -78,11 +77,7 @@ async function startFastMCP(): Promise<Started> {
   return { port, base, route };
 }
 
-async function connect(port: number): Promise<RawConnection> {
-  const c = await RawConnection.connect(port);
-  connections.push(c);
-  return c;
-}
+const connect = (port: number): Promise<RawConnection> => connections.connect(port);
 
 const REGISTRATION = JSON.stringify({ redirect_uris: ["http://localhost:3000/callback"], client_name: "slow client" });
 
