@@ -26,22 +26,37 @@ function tracked<T extends { close(): Promise<void> }>(server: T, closedServers:
 }
 
 const trackedServer = (closedServers: unknown[]) => tracked(exampleServer().server, closedServers);
+const trackedModernServer = (closedServers: unknown[]) =>
+  tracked(new McpServerV2({ name: "v2", version: "2.0.0" }), closedServers);
+
+const META = {
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientCapabilities": {},
+};
+const DISCOVER = { jsonrpc: "2.0", id: 3, method: "server/discover", params: { _meta: META } };
+const MODERN = { "mcp-protocol-version": "2026-07-28", "mcp-method": "server/discover" };
+
+/** The same wait on both paths: a 2025 initialize (a session) and a 2026-07-28 request. */
+const ERAS = [
+  { era: "2025 initialize", build: trackedServer, send: (url: URL) => post(url, INITIALIZE), id: 0 },
+  { era: "2026-07-28 request", build: trackedModernServer, send: (url: URL) => post(url, DISCOVER, MODERN), id: 3 },
+];
 
 describe("an onConnect that never settles (CONTRACT §4.6)", () => {
-  it("after the callback timeout: 500, then onClose(server) and server.close() run once", async () => {
+  it.each(ERAS)("$era: after the callback timeout, 500, then onClose(server) and server.close() run once", async ({ build, send, id }) => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const created: unknown[] = [];
     const closedServers: unknown[] = [];
     running = await serve({
       callbackTimeout: 200,
       createServer: async () => {
-        const server = trackedServer(closedServers);
+        const server = build(closedServers);
         created.push(server);
         return server;
       },
       onConnect: never,
     } as Partial<StartOptions>);
-    await expectFetchError(await post(running.url, INITIALIZE), { status: 500, code: -32603, id: 0 });
+    await expectFetchError(await send(running.url), { status: 500, code: -32603, message: "Error creating server: timed out", id });
     await until(() => running!.closed.length === 1, "onClose of the abandoned server");
     expect(running.closed[0]).toBe(created[0]);
     await until(() => closedServers.length === 1, "server.close() of the abandoned server");
@@ -65,43 +80,6 @@ describe("an onConnect that never settles (CONTRACT §4.6)", () => {
 });
 
 describe("an onConnect that never settles, on a 2026-07-28 request (CONTRACT §4.6, §12)", () => {
-  const META = {
-    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-    "io.modelcontextprotocol/clientCapabilities": {},
-  };
-  const DISCOVER = { jsonrpc: "2.0", id: 3, method: "server/discover", params: { _meta: META } };
-  const MODERN = { "mcp-protocol-version": "2026-07-28", "mcp-method": "server/discover" };
-
-  const trackedModernServer = (closedServers: unknown[]) =>
-    tracked(new McpServerV2({ name: "v2", version: "2.0.0" }), closedServers);
-
-  it("after the callback timeout: 500 as on the 2025 path, then onClose(server) and server.close() run once", async () => {
-    vi.spyOn(console, "error").mockImplementation(() => {});
-    const created: unknown[] = [];
-    const closedServers: unknown[] = [];
-    running = await serve({
-      callbackTimeout: 200,
-      createServer: async () => {
-        const server = trackedModernServer(closedServers);
-        created.push(server);
-        return server;
-      },
-      onConnect: never,
-    } as Partial<StartOptions>);
-    await expectFetchError(await post(running.url, DISCOVER, MODERN), {
-      status: 500,
-      code: -32603,
-      message: "Error creating server: timed out",
-      id: 3,
-    });
-    await until(() => running!.closed.length === 1, "onClose of the abandoned server");
-    expect(running.closed[0]).toBe(created[0]);
-    await until(() => closedServers.length === 1, "server.close() of the abandoned server");
-    await running.close();
-    expect(running.closed).toHaveLength(1);
-    expect(closedServers).toHaveLength(1);
-  });
-
   it("a createServer that settles after the timeout has its server closed, without onClose (onConnect never saw it)", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const closedServers: unknown[] = [];
