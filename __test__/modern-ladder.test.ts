@@ -67,6 +67,36 @@ const cases: Case[] = [
   { name: "notification with a 2025 version", body: { jsonrpc: "2.0", method: "notifications/x", params: { _meta: { ...ENV, [PV]: "2025-06-18" } } }, headers: {} },
   { name: "listen without a filter", body: request("subscriptions/listen"), headers: { ...H, "mcp-method": "subscriptions/listen" } },
   { name: "listen with a broken filter", body: request("subscriptions/listen", { notifications: { toolsListChanged: "yes" } }), headers: { ...H, "mcp-method": "subscriptions/listen" } },
+  // Two faults at once: the envelope's schema is checked before the headers, so the answer
+  // is the SDK's -32602 for the envelope, not -32020 for the header.
+  ...[
+    { what: "roots not an object", meta: { ...ENV, [CAPS]: { roots: 5 } } },
+    { what: "roots.listChanged not a boolean", meta: { ...ENV, [CAPS]: { roots: { listChanged: "yes" } } } },
+    { what: "sampling.context not an object", meta: { ...ENV, [CAPS]: { sampling: { context: [] } } } },
+    { what: "elicitation an array", meta: { ...ENV, [CAPS]: { elicitation: [] } } },
+    { what: "elicitation.form.applyDefaults not a boolean", meta: { ...ENV, [CAPS]: { elicitation: { form: { applyDefaults: 1 } } } } },
+    { what: "an experimental capability not an object", meta: { ...ENV, [CAPS]: { experimental: { x: 1 } } } },
+    { what: "an extension that is null", meta: { ...ENV, [CAPS]: { extensions: { x: null } } } },
+    { what: "clientCapabilities an array", meta: { ...ENV, [CAPS]: [] } },
+    { what: "clientInfo.title a number", meta: { ...ENV, "io.modelcontextprotocol/clientInfo": { name: "a", version: "1", title: 5 } } },
+    { what: "clientInfo icon without src", meta: { ...ENV, "io.modelcontextprotocol/clientInfo": { name: "a", version: "1", icons: [{}] } } },
+    { what: "clientInfo icon with an unknown theme", meta: { ...ENV, "io.modelcontextprotocol/clientInfo": { name: "a", version: "1", icons: [{ src: "x", theme: "blue" }] } } },
+    { what: "a fractional progressToken", meta: { ...ENV, progressToken: 1.5 } },
+  ].map(({ what, meta }) => ({
+    name: `${what}, and the version header differs`,
+    body: list(meta),
+    headers: { "mcp-protocol-version": "2025-06-18", "mcp-method": "tools/list" },
+  })),
+  // Valid envelopes the SDK's schema accepts (unknown keys are dropped): the header fault wins.
+  ...[
+    { what: "unknown capability keys", meta: { ...ENV, [CAPS]: { foo: 1, roots: { listChanged: true, bar: 2 } } } },
+    { what: "empty elicitation", meta: { ...ENV, [CAPS]: { elicitation: {} } } },
+    { what: "a full clientInfo", meta: { ...ENV, "io.modelcontextprotocol/clientInfo": { name: "a", version: "1", title: "A", websiteUrl: "https://a", description: "d", icons: [{ src: "x", sizes: ["16x16"], theme: "dark", mimeType: "image/png" }] } } },
+  ].map(({ what, meta }) => ({
+    name: `${what}, and Mcp-Method differs`,
+    body: list(meta),
+    headers: { ...H, "mcp-method": "tools/call" },
+  })),
   { name: "string id echoed", body: request("tools/list", {}, "abc"), headers: { "mcp-protocol-version": "2025-11-25", "mcp-method": "tools/list" } },
 ];
 

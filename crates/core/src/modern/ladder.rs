@@ -11,6 +11,8 @@
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 
+use super::envelope_schema;
+
 pub(crate) const PROTOCOL_VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
 pub(crate) const CLIENT_CAPABILITIES_KEY: &str = "io.modelcontextprotocol/clientCapabilities";
 const CLIENT_INFO_KEY: &str = "io.modelcontextprotocol/clientInfo";
@@ -135,19 +137,18 @@ fn envelope(meta: &Map<String, Value>) -> Envelope<'_> {
     let Some(version) = meta.get(PROTOCOL_VERSION_KEY).and_then(Value::as_str) else {
         return Envelope::Unsure;
     };
-    let client_info_ok = meta.get(CLIENT_INFO_KEY).is_none_or(|info| {
-        info.get("name").is_some_and(Value::is_string)
-            && info.get("version").is_some_and(Value::is_string)
-    });
+    let client_info_ok = meta
+        .get(CLIENT_INFO_KEY)
+        .is_none_or(envelope_schema::implementation);
     let log_level_ok = meta
         .get(LOG_LEVEL_KEY)
         .is_none_or(|l| l.as_str().is_some_and(|l| LOG_LEVELS.contains(&l)));
     let progress_ok = meta
         .get("progressToken")
-        .is_none_or(|t| t.is_string() || t.is_number());
+        .is_none_or(envelope_schema::progress_token);
     let capabilities_ok = meta
         .get(CLIENT_CAPABILITIES_KEY)
-        .is_some_and(Value::is_object);
+        .is_some_and(envelope_schema::client_capabilities);
     if client_info_ok && log_level_ok && progress_ok && capabilities_ok {
         Envelope::Valid(version)
     } else {

@@ -4,6 +4,7 @@
 //! body limit and `authenticate`; the ladder's answers need no JS; each served request is
 //! one exchange with the host (`exchange.rs`); listen streams live here (`listen.rs`).
 
+mod envelope_schema;
 mod exchange;
 mod ladder;
 mod listen;
