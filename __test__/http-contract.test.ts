@@ -67,6 +67,28 @@ describe("pipeline basics (§3)", () => {
     }
   });
 
+  it("header bytes beyond ASCII reach callbacks as Node decodes them: one latin-1 char per byte", async () => {
+    const seen: unknown[] = [];
+    const s = await start({
+      authenticate: async (req: http.IncomingMessage) => {
+        const at = req.rawHeaders.findIndex((name, i) => i % 2 === 0 && name.toLowerCase() === "x-name");
+        seen.push(req.headers["x-name"], req.rawHeaders[at + 1]);
+        return { id: "u" };
+      },
+    });
+    // "é" sent as UTF-8 (C3 A9) and as latin-1 (E9): Node's http gives "Ã©" and "é".
+    for (const bytes of [Buffer.from("é", "utf8"), Buffer.from([0xe9])]) {
+      const body = JSON.stringify(INITIALIZE);
+      const head = `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+        `Accept: application/json, text/event-stream\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nX-Name: `;
+      const conn = await RawConnection.connect(s.port);
+      await conn.write(Buffer.concat([Buffer.from(head), bytes, Buffer.from(`\r\n\r\n${body}`)]));
+      expect((await conn.response()).status).toBe(200);
+      conn.destroy();
+    }
+    expect(seen).toEqual(["\u00c3\u00a9", "\u00c3\u00a9", "\u00e9", "\u00e9"]);
+  });
+
   it("an unparsable target `//` → 400 and the server keeps serving", async () => {
     const s = await start();
     const res = await rawRequest(s.port, "GET // HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");

@@ -97,6 +97,14 @@ const cases: Case[] = [
     body: list(meta),
     headers: { ...H, "mcp-method": "tools/call" },
   })),
+  // Header bytes beyond ASCII reach the SDK as Node gives them (latin-1, one char per byte),
+  // so a UTF-8 "é" in a header is "Ã©" and a latin-1 "é" is "é" (fetch sends these strings as
+  // latin-1 bytes). The spec asks for =?base64?…?= there; a client that sends raw bytes gets
+  // mcp-proxy 6.7.19's answer.
+  { name: "Mcp-Param as a latin-1 byte", body: call({ region: "éu" }), headers: { ...callHeaders, "mcp-param-region": "\u00e9u" }, served: true },
+  { name: "Mcp-Param as UTF-8 bytes", body: call({ region: "éu" }), headers: { ...callHeaders, "mcp-param-region": "\u00c3\u00a9u" }, served: true },
+  { name: "Mcp-Name as UTF-8 bytes", body: call({ region: "eu" }, "géo"), headers: { ...callHeaders, "mcp-name": "g\u00c3\u00a9o" } },
+  { name: "Mcp-Name as a latin-1 byte", body: call({ region: "eu" }, "géo"), headers: { ...callHeaders, "mcp-name": "g\u00e9o" }, served: true },
   { name: "string id echoed", body: request("tools/list", {}, "abc"), headers: { "mcp-protocol-version": "2025-11-25", "mcp-method": "tools/list" } },
 ];
 

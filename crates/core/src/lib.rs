@@ -14,6 +14,7 @@ mod connection;
 pub mod cors;
 pub mod event_store;
 mod half_close;
+mod header_text;
 pub mod hook;
 pub mod host;
 pub mod jsonrpc;

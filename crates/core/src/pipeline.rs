@@ -265,7 +265,7 @@ pub(crate) fn request_head(parts: &http::request::Parts, peer: Peer) -> RequestH
             .map(|(k, v)| {
                 (
                     k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    crate::header_text::text(v).into_owned(),
                 )
             })
             .collect(),

@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::body::Body;
 use crate::config::ON_CLOSE_TIMEOUT;
+use crate::header_text;
 use crate::host::{HostEvent, RequestHead, ServerOutcome};
 use crate::jsonrpc;
 use crate::reply::{self, Reply};
@@ -125,13 +126,9 @@ impl State {
     }
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
 /// `application/json` as the media type, parameters allowed (the SDK's `isJsonContentType`).
 fn is_json(headers: &HeaderMap) -> bool {
-    header(headers, "content-type").is_some_and(|ct| {
+    crate::streamable::header(headers, "content-type").is_some_and(|ct| {
         ct.split(';')
             .next()
             .unwrap_or("")
@@ -178,10 +175,17 @@ impl Shared {
     /// `Some` when the POST is 2026-07-28 traffic (the modern leg answers it), `None` for
     /// 2025-era traffic.
     pub(crate) fn classify_modern(&self, headers: &HeaderMap, body: &[u8]) -> Option<Classified> {
+        // As the SDK reads them (latin-1 text), so a header and the body compare the same way.
+        let text = |name: &str| headers.get(name).map(header_text::text);
+        let (version, method, name) = (
+            text("mcp-protocol-version"),
+            text("mcp-method"),
+            text("mcp-name"),
+        );
         let standard = StandardHeaders {
-            version: header(headers, "mcp-protocol-version"),
-            method: header(headers, "mcp-method"),
-            name: header(headers, "mcp-name"),
+            version: version.as_deref(),
+            method: method.as_deref(),
+            name: name.as_deref(),
         };
         if !self.config.modern || !is_json(headers) || !might_be_modern(body, standard.version) {
             return None;
