@@ -73,8 +73,7 @@ function createModernLeg(options, getNative, helpers) {
   const { responseOutcome, messageOf, isAuthInfo, closeQuietly, exchangeRequests } = helpers;
   const copies = new SdkCopies();
   /** The SDK's Request of a served request → its context, for the SDK's factory (which gets
-   * that Request as `requestInfo`): cheaper than an AsyncLocalStorage, whose promise hooks
-   * would tax every promise the SDK makes. */
+   * that Request as `requestInfo`). */
   const contexts = new WeakMap();
   /** SDK copy → its handler */
   const handlers = new Map();
@@ -206,13 +205,11 @@ function createModernLeg(options, getNative, helpers) {
     if (!ctx.created) {
       ctx.created = true;
       if (!(await create(ctx))) {
-        ctx.stopped = true;
         throw STOP;
       }
     }
     const owner = await copies.owning(ctx.server);
     if (owner !== ctx.sdk) {
-      ctx.stopped = true;
       if (owner) {
         ctx.retry = owner;
       } else {
@@ -262,7 +259,6 @@ function createModernLeg(options, getNative, helpers) {
 
   async function fetchWith(sdk, ctx, signal) {
     ctx.sdk = sdk;
-    ctx.stopped = false;
     ctx.retry = undefined;
     const request = webRequest(ctx, signal);
     const extra = { parsedBody: ctx.message };
