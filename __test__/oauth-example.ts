@@ -1,8 +1,8 @@
 // Runs examples/oauth-server as a user does (`node examples/oauth-server/server.mjs`) on a free
 // port and reads the tokens it prints.
 import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import path from "node:path";
+import { freePort } from "./raw.js";
 
 export interface OAuthExample {
   port: number;
@@ -11,14 +11,6 @@ export interface OAuthExample {
   /** The admin (same user) without scope `admin`. */
   adminDownscopedToken: string;
   stop: () => Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 export async function startOAuthExample(): Promise<OAuthExample> {

@@ -8,6 +8,20 @@ import { MCP_HEADERS, INITIALIZE } from "./helpers.js";
 
 export type { SseEvent };
 
+/** A free loopback port, for servers that cannot be told to bind port 0 and report it back
+ * (FastMCP does not report the port it bound; the example scripts take PORT). */
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 export interface RawResponse {
   status: number;
   statusText: string;

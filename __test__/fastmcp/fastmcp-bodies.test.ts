@@ -4,25 +4,13 @@
 // `Connection: close`, and a client that leaves handled by 'aborted'/'error') and its Hono
 // custom routes (through @hono/node-server). Raw sockets: slow, chunked, cut off, oversized.
 import { afterEach, describe, expect, it } from "vitest";
-import { createServer as createNetServer } from "node:net";
 import { FastMCP } from "fastmcp4";
 import { OAuthProxy } from "fastmcp4/auth";
-import { RawConnection, RawConnections, within } from "../raw.js";
+import { freePort, RawConnection, RawConnections, within } from "../raw.js";
 import { until } from "../helpers.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const quiet = { debug() {}, info() {}, log() {}, warn() {}, error() {} };
 

@@ -6,7 +6,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { readFileSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer as createNetServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -17,6 +16,7 @@ import { FastMCP as FastMCP4 } from "fastmcp4";
 import { z as z3 } from "zod/v3";
 import { z as z4 } from "zod";
 import { until } from "../helpers.js";
+import { freePort } from "../raw.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -39,18 +39,6 @@ function installedVersion(alias: string): string {
   return JSON.parse(readFileSync(path.join(root, "node_modules", alias, "package.json"), "utf8")).version;
 }
 
-/** A free loopback port (FastMCP does not report the port it bound, so port 0 is no use). */
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const errors: unknown[][] = [];
 const warnings: unknown[][] = [];
