@@ -98,6 +98,20 @@ describe("an onConnect that never settles, on a 2026-07-28 request (CONTRACT §4
     expect(running.closed).toHaveLength(0);
   });
 
+  it("a createServer result that throws when read → 500 at once, not after the callback timeout", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    // Awaitable (no `then`), then every other read throws.
+    const hostile = new Proxy({}, {
+      get(_target, key) {
+        if (key === "then") return undefined;
+        throw new Error("no reading me");
+      },
+    });
+    running = await serve({ createServer: async () => hostile as never });
+    const res = await within(post(running.url, DISCOVER, MODERN), 5000, "the 500");
+    await expectFetchError(res, { status: 500, code: -32603, id: 3 });
+  });
+
   it("a client that leaves while onConnect hangs frees the server too", async () => {
     const created: unknown[] = [];
     running = await serve({

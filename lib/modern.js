@@ -148,7 +148,13 @@ function createModernLeg(options, getNative, helpers) {
       const onAbort = () => giveUp({ kind: "createFailed", message: "the client left" });
       if (signal?.aborted) onAbort();
       else signal?.addEventListener("abort", onAbort, { once: true });
-      createAndConnect(ctx, uris).then(stopWaiting);
+      createAndConnect(ctx, uris).then(stopWaiting, (error) => {
+        // A result that throws when read (a hostile Proxy): answered at once, never left to
+        // the timeout nor to an unhandled rejection.
+        console.error("[mcp-proxy] error creating server", error);
+        ctx.outcome ??= { kind: "createFailed", message: messageOf(error) };
+        stopWaiting(undefined);
+      });
     });
   }
 
