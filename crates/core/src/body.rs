@@ -39,6 +39,8 @@ pub struct SseBody {
     queued: VecDeque<Bytes>,
     live: Option<FrameReceiver>,
     keep_alive: Interval,
+    /// The stream was cut and hyper had one turn to flush: the next poll breaks it off.
+    breaking: bool,
     on_drop: Option<Box<dyn FnOnce() + Send>>,
 }
 
@@ -87,6 +89,7 @@ impl Body {
             queued: queued.into_iter().collect(),
             live,
             keep_alive: interval_at(start, keep_alive),
+            breaking: false,
             on_drop: None,
         })
     }
@@ -114,6 +117,9 @@ impl http_body::Body for Body {
                 if let Some(frame) = sse.queued.pop_front() {
                     return Poll::Ready(Some(Ok(Frame::data(frame))));
                 }
+                if sse.breaking {
+                    return Poll::Ready(Some(Err(Cut)));
+                }
                 let Some(live) = &mut sse.live else {
                     return Poll::Ready(None);
                 };
@@ -122,9 +128,16 @@ impl http_body::Body for Body {
                         sse.keep_alive.reset();
                         Poll::Ready(Some(Ok(Frame::data(frame))))
                     }
-                    Poll::Ready(Some(Err(cut))) => {
+                    Poll::Ready(Some(Err(Cut))) => {
+                        // hyper drops what it has buffered when a body fails, and the head
+                        // and the frames before the cut may all sit in that buffer (the
+                        // writer ran ahead of hyper's first poll): without this turn the
+                        // client got nothing, not even an event id to resume from. Pending
+                        // lets hyper flush what the socket takes; the next poll breaks off.
                         sse.live = None;
-                        Poll::Ready(Some(Err(cut)))
+                        sse.breaking = true;
+                        cx.waker().wake_by_ref();
+                        Poll::Pending
                     }
                     Poll::Ready(None) => {
                         sse.live = None;
@@ -151,5 +164,66 @@ impl http_body::Body for Body {
             Body::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             Body::Sse(_) | Body::Stream(_) | Body::Piped(_) => SizeHint::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream_queue;
+    use hyper::server::conn::http1;
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+    use std::convert::Infallible;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    const PRIMING: &[u8] = b"id: 0\ndata: \n\n";
+
+    /// Serves one connection whose response is an SSE stream cut before its reader took
+    /// anything (its writer ran ahead of hyper's first poll), as `post.rs` builds it then.
+    async fn serve_cut_stream() -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            let service = service_fn(|_req| async {
+                let (tx, rx) = stream_queue::channel(10);
+                tx.push(Bytes::from_static(b"id: 1\ndata: x\n\n")).unwrap();
+                assert!(tx.push(Bytes::from(vec![b'x'; 100])).is_err(), "cut");
+                let body = Body::sse(
+                    [Bytes::from_static(PRIMING)],
+                    Some(rx),
+                    Duration::from_secs(60),
+                );
+                Ok::<_, Infallible>(hyper::Response::new(body))
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+        port
+    }
+
+    /// hyper drops what it has buffered when a body fails: a stream cut right after its head
+    /// reached the client as nothing at all, so the client had no event id to resume from.
+    #[tokio::test]
+    async fn a_cut_stream_breaks_off_after_the_head_and_the_frames_before_the_cut() {
+        let port = serve_cut_stream().await;
+        let mut client = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        client
+            .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .await
+            .unwrap();
+        let mut all = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(3), client.read_to_end(&mut all));
+        let _ = read.await.expect("closed in time");
+        let all = String::from_utf8_lossy(&all);
+        assert!(all.starts_with("HTTP/1.1 200 OK\r\n"), "{all:?}");
+        assert!(all.contains("id: 0\ndata: \n\n"), "{all:?}");
+        assert!(
+            !all.ends_with("0\r\n\r\n"),
+            "never ends like a complete response: {all:?}"
+        );
     }
 }

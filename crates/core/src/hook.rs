@@ -41,7 +41,8 @@ pub enum HookWrite {
 }
 
 pub(crate) enum Hooked {
-    Answered(Reply),
+    /// Boxed: a `Reply` is large and this is the rare outcome.
+    Answered(Box<Reply>),
     /// Not answered: continue with the pipeline.
     FellThrough,
 }
@@ -263,15 +264,15 @@ pub(crate) async fn run(
         Ok(end) = on_body_cut => {
             // A head written from now on finds nobody waiting.
             hooks.with(token, |x| x.decision = None);
-            Hooked::Answered(match end {
+            Hooked::Answered(Box::new(match end {
                 BodyEnd::TimedOut => reply::request_timeout(hooks.limits.request_timeout),
                 _ => reply::unreadable_body(),
-            })
+            }))
         }
         decided = decided => match decided {
-            Ok(Decision::Head { status, status_text, headers, body }) => Hooked::Answered(
+            Ok(Decision::Head { status, status_text, headers, body }) => Hooked::Answered(Box::new(
                 reply::head(status, status_text.as_deref(), &headers, Body::piped(body)),
-            ),
+            )),
             Ok(Decision::Pass) | Err(_) => Hooked::FellThrough,
         },
     }

@@ -113,7 +113,7 @@ impl Shared {
             let token = self.token();
             if let Hooked::Answered(res) = hook::run(&self.hooks, token, head, body, deadline).await
             {
-                return res;
+                return *res;
             }
         }
         if let Some(resource) = self
