@@ -111,7 +111,8 @@ describe("Last-Event-ID (SDK v2 answers, as mcp-proxy 6.7)", () => {
   it("the id of a stream that is still being read → 409, and the stream goes on", async () => {
     running = await serve();
     const { sessionId } = await initSession(running.url);
-    const postStream = await post(running.url, slowCall(4, 300), sessionHeaders(sessionId));
+    // Open well past the wait a resume gives a stream in use to be left (RESUME_RACE_WAIT).
+    const postStream = await post(running.url, slowCall(4, 1500), sessionHeaders(sessionId));
     expectSseHead(postStream);
     const events = new SseReader(postStream);
     const priming = await events.next();
@@ -127,5 +128,35 @@ describe("Last-Event-ID (SDK v2 answers, as mcp-proxy 6.7)", () => {
     });
     expect(await events.nextMessage()).toMatchObject({ method: "notifications/progress" });
     expect(await events.nextMessage()).toMatchObject({ id: 4, result: { content: [{ text: "done after 1" }] } });
+  });
+
+  it("a client that left its POST's stream resumes it at once: the stream of a client gone is not in use", async () => {
+    // mcp-proxy 6.7 (Node) sees the client's close at once. Here a client's end of input is
+    // held for a short grace (half-closing clients still read, half_close.rs), which answered
+    // a resume inside it with 409; a client that reconnects at once (not after the SDK's 1 s)
+    // then lost its stream.
+    running = await serve();
+    const { sessionId } = await initSession(running.url);
+    const ac = new AbortController();
+    const postStream = await fetch(running.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...sessionHeaders(sessionId) },
+      body: JSON.stringify(slowCall(5, 800)),
+      signal: ac.signal,
+    });
+    expectSseHead(postStream);
+    const events = new SseReader(postStream);
+    expect((await events.next())?.data).toBe(""); // the priming event
+    const progress = (await events.next())!;
+    expect(JSON.parse(progress.data)).toMatchObject({ method: "notifications/progress" });
+    const lastId = progress.id;
+    expect(lastId).toBeTruthy();
+    ac.abort();
+    const resume = await fetch(running.url, {
+      headers: { accept: "text/event-stream", ...sessionHeaders(sessionId), "last-event-id": lastId! },
+    });
+    expect(resume.status).toBe(200);
+    const rest = new SseReader(resume);
+    expect(await rest.nextMessage()).toMatchObject({ id: 5, result: { content: [{ text: "done after 1" }] } });
   });
 });

@@ -11,7 +11,7 @@ use tokio::time::{interval_at, Duration, Instant, Interval};
 
 use crate::pipe::{self, PipeReader};
 use crate::sse::KEEP_ALIVE_COMMENT;
-use crate::stream_queue::FrameReceiver;
+use crate::stream_queue::{FrameReceiver, ReaderInputEnd};
 
 /// A response body that broke off: hyper closes the connection instead of ending the
 /// message, so the client sees the response cut, never complete.
@@ -75,6 +75,16 @@ impl Body {
 
     pub fn piped(chunks: PipeReader) -> Self {
         Body::Piped(chunks)
+    }
+
+    /// For a live SSE stream: how to tell it that its client closed its side.
+    pub fn reader_input_end(&self) -> Option<ReaderInputEnd> {
+        match self {
+            Body::Sse(SseBody {
+                live: Some(live), ..
+            }) => Some(live.input_end()),
+            _ => None,
+        }
     }
 
     /// Frames written first, then whatever arrives on `live` until its senders are gone,

@@ -186,6 +186,9 @@ pub(crate) struct Timed {
 
 impl Timed {
     pub(crate) fn new(body: Body, clock: Arc<ConnClock>, exchange: Arc<Exchange>) -> Self {
+        if let Some(end) = body.reader_input_end() {
+            exchange.on_input_end(Box::new(move || end.ended()));
+        }
         Timed {
             body,
             clock,

@@ -30,6 +30,10 @@ struct State {
     event_stream: bool,
     /// The reader holding back an end of input, woken when the answer finishes.
     reader: Option<Waker>,
+    /// The client closed its side of the connection.
+    input_ended: bool,
+    /// Run when the client closes its side while this answer is being made.
+    on_input_end: Vec<Box<dyn FnOnce() + Send>>,
 }
 
 /// What the connection is serving, as far as a half-close is concerned; shared by its input
@@ -55,12 +59,38 @@ impl Exchange {
         state.event_stream = opens_event_stream(req);
     }
 
+    /// Runs `f` when the client closes its side while the answer is being made (at once if it
+    /// already did): an SSE answer's stream then counts as left by its reader, so the client
+    /// can resume it elsewhere without waiting for the grace.
+    pub(crate) fn on_input_end(&self, f: Box<dyn FnOnce() + Send>) {
+        let mut state = self.state();
+        if state.input_ended {
+            drop(state);
+            f();
+        } else {
+            state.on_input_end.push(f);
+        }
+    }
+
+    /// The client closed its side of the connection.
+    fn input_ended(&self) {
+        let callbacks = {
+            let mut state = self.state();
+            state.input_ended = true;
+            std::mem::take(&mut state.on_input_end)
+        };
+        for f in callbacks {
+            f();
+        }
+    }
+
     /// Its answer finished (written or dropped): a held-back end of input may pass.
     pub(crate) fn finished(&self) {
         let reader = {
             let mut state = self.state();
             state.serving = false;
             state.event_stream = false;
+            state.on_input_end.clear();
             state.reader.take()
         };
         if let Some(reader) = reader {
@@ -125,6 +155,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for HalfClosed<S> {
                 return Poll::Ready(read);
             }
             this.ended = true;
+            this.exchange.input_ended();
         }
         if !this.exchange.holds(cx.waker()) {
             return Poll::Ready(Ok(()));

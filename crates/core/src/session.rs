@@ -241,13 +241,19 @@ fn attach(state: &mut State, stream: StreamId) -> Result<Option<FrameReceiver>, 
         &mut state.standalone
     } else {
         match state.streams.get_mut(&stream) {
-            // A stream still read by its own POST's connection has a reader already.
-            Some(s) if s.json.is_none() && live(&s.sink) => return Err(ResumeError::Conflict),
+            // A stream still read by its own POST's connection has a reader already, unless
+            // that client closed its connection: its end of input is held for a grace
+            // (half_close.rs), but a client resuming has left it (Node sees it gone at once).
+            Some(s) if s.json.is_none() && s.sink.as_ref().is_some_and(|s| !s.reader_left()) => {
+                return Err(ResumeError::Conflict)
+            }
             Some(s) if s.json.is_none() => &mut s.sink,
             _ => return Ok(None),
         }
     };
-    *sink = Some(tx);
+    if let Some(old) = sink.replace(tx) {
+        old.cut();
+    }
     Ok(Some(rx))
 }
 

@@ -18,6 +18,9 @@ struct State {
     cut: bool,
     sender_gone: bool,
     receiver_gone: bool,
+    /// The reader's client closed its side of the connection (it may still read for a short
+    /// grace, half_close.rs): a resume of this stream is not a second reader.
+    reader_input_ended: bool,
     waker: Option<Waker>,
 }
 
@@ -60,6 +63,7 @@ pub fn channel(max_bytes: usize) -> (FrameSender, FrameReceiver) {
             cut: false,
             sender_gone: false,
             receiver_gone: false,
+            reader_input_ended: false,
             waker: None,
         }),
         max_bytes,
@@ -103,6 +107,21 @@ impl FrameSender {
     /// The reader is gone.
     pub fn is_closed(&self) -> bool {
         self.inner.state().receiver_gone
+    }
+
+    /// The reader is gone, or its client closed its side of the connection.
+    pub fn reader_left(&self) -> bool {
+        let state = self.inner.state();
+        state.receiver_gone || state.reader_input_ended
+    }
+
+    /// Breaks the stream off (never a clean end): another reader takes it over.
+    pub fn cut(self) {
+        let mut state = self.inner.state();
+        state.cut = true;
+        state.frames = VecDeque::new();
+        state.bytes = 0;
+        wake(&mut state);
     }
 }
 
@@ -151,6 +170,20 @@ impl FrameReceiver {
     /// The sender is gone: nothing more will be queued.
     pub fn is_closed(&self) -> bool {
         self.inner.state().sender_gone
+    }
+
+    /// A handle that tells the stream its reader's client closed its side.
+    pub fn input_end(&self) -> ReaderInputEnd {
+        ReaderInputEnd(self.inner.clone())
+    }
+}
+
+/// Tells a stream that its reader's client closed its side of the connection.
+pub struct ReaderInputEnd(Arc<Inner>);
+
+impl ReaderInputEnd {
+    pub fn ended(&self) {
+        self.0.state().reader_input_ended = true;
     }
 }
 
@@ -215,6 +248,25 @@ mod tests {
         let waker = futures_util::task::noop_waker();
         let mut cx = Context::from_waker(&waker);
         assert!(matches!(rx.poll_recv(&mut cx), Poll::Ready(None)));
+    }
+
+    #[test]
+    fn a_reader_whose_client_closed_its_side_has_left() {
+        let (tx, rx) = channel(10);
+        assert!(!tx.reader_left());
+        rx.input_end().ended();
+        assert!(tx.reader_left());
+        assert!(!tx.is_closed(), "it may still read within the grace");
+    }
+
+    #[test]
+    fn a_stream_taken_over_breaks_off() {
+        let (tx, mut rx) = channel(10);
+        tx.push(frame(1)).unwrap();
+        tx.cut();
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(matches!(rx.poll_recv(&mut cx), Poll::Ready(Some(Err(Cut)))));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;
+use tokio::time::{sleep, Duration, Instant};
 
 use crate::host::HostEvent;
 use crate::jsonrpc;
@@ -14,6 +15,26 @@ use crate::session::{ResumeError, Session};
 use crate::sse;
 
 const PROTOCOL_HEADER: &str = "mcp-protocol-version";
+
+/// A client that cut its POST's stream and resumes it at once races the close of its old
+/// connection: the resume can be read before that close is. A stream still in use gets this
+/// long to be left before the resume is answered 409.
+const RESUME_RACE_WAIT: Duration = Duration::from_millis(250);
+
+/// `attempt`, tried again while the stream it resumes is in use, for [`RESUME_RACE_WAIT`].
+async fn when_left<T>(
+    mut attempt: impl FnMut() -> Result<T, ResumeError>,
+) -> Result<T, ResumeError> {
+    let deadline = Instant::now() + RESUME_RACE_WAIT;
+    loop {
+        match attempt() {
+            Err(ResumeError::Conflict) if Instant::now() < deadline => {
+                sleep(Duration::from_millis(10)).await
+            }
+            other => return other,
+        }
+    }
+}
 
 pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -122,7 +143,7 @@ impl Shared {
             if session.has_external_store() {
                 return self.replay_from_host(&session, last).await;
             }
-            return match session.resume(last) {
+            return match when_left(|| session.resume(last)).await {
                 Ok(resumed) => reply::with_session(
                     reply::sse(resumed.frames, resumed.live, self.config.sse_keep_alive),
                     session_id,
@@ -170,7 +191,7 @@ impl Shared {
         let Some(stream) = session.external_stream(&replayed.stream) else {
             return unknown_event_id();
         };
-        match session.attach(stream) {
+        match when_left(|| session.attach(stream)).await {
             Ok(live) => {
                 let frames: Vec<_> = replayed
                     .events
