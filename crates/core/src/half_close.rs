@@ -33,7 +33,7 @@ struct State {
     /// The client closed its side of the connection.
     input_ended: bool,
     /// Run when the client closes its side while this answer is being made.
-    on_input_end: Vec<Box<dyn FnOnce() + Send>>,
+    on_input_end: Option<Box<dyn FnOnce() + Send>>,
 }
 
 /// What the connection is serving, as far as a half-close is concerned; shared by its input
@@ -68,18 +68,18 @@ impl Exchange {
             drop(state);
             f();
         } else {
-            state.on_input_end.push(f);
+            state.on_input_end = Some(f);
         }
     }
 
     /// The client closed its side of the connection.
     fn input_ended(&self) {
-        let callbacks = {
+        let on_input_end = {
             let mut state = self.state();
             state.input_ended = true;
-            std::mem::take(&mut state.on_input_end)
+            state.on_input_end.take()
         };
-        for f in callbacks {
+        if let Some(f) = on_input_end {
             f();
         }
     }
@@ -90,7 +90,7 @@ impl Exchange {
             let mut state = self.state();
             state.serving = false;
             state.event_stream = false;
-            state.on_input_end.clear();
+            state.on_input_end = None;
             state.reader.take()
         };
         if let Some(reader) = reader {
@@ -216,6 +216,32 @@ mod tests {
         let finish = exchange.clone();
         tokio::spawn(async move { finish.finished() });
         assert_eq!(input.read(&mut got).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_answer_hears_of_the_end_of_input_at_once_even_while_it_is_held() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut client, server) = tokio::io::duplex(64);
+        let exchange = Exchange::new();
+        let mut input = HalfClosed::new(server, exchange.clone());
+        exchange.started(&http::Request::post("/x").body(()).unwrap());
+        let heard = Arc::new(AtomicUsize::new(0));
+        let h = heard.clone();
+        exchange.on_input_end(Box::new(move || {
+            h.fetch_add(1, Ordering::SeqCst);
+        }));
+        client.shutdown().await.unwrap();
+        let mut got = [0u8; 16];
+        let held = tokio::time::timeout(HALF_CLOSE_GRACE / 4, input.read(&mut got)).await;
+        assert!(held.is_err(), "held for the answer");
+        assert_eq!(heard.load(Ordering::SeqCst), 1, "told while held");
+        // An answer made after the end hears of it as it registers.
+        let h = heard.clone();
+        exchange.on_input_end(Box::new(move || {
+            h.fetch_add(1, Ordering::SeqCst);
+        }));
+        assert_eq!(heard.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
