@@ -176,6 +176,8 @@ write_through!(HalfClosed, AsyncWrite + Unpin);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     fn get(accept: Option<&str>) -> http::Request<()> {
         let mut req = http::Request::get("/mcp");
@@ -200,13 +202,28 @@ mod tests {
         assert!(!opens_event_stream(&post));
     }
 
+    /// A connection's input serving `req`, and the client's end of it.
+    fn serving<B>(
+        req: &http::Request<B>,
+    ) -> (
+        tokio::io::DuplexStream,
+        Arc<Exchange>,
+        HalfClosed<tokio::io::DuplexStream>,
+    ) {
+        let (client, server) = tokio::io::duplex(64);
+        let exchange = Exchange::new();
+        let input = HalfClosed::new(server, exchange.clone());
+        exchange.started(req);
+        (client, exchange, input)
+    }
+
+    fn post() -> http::Request<()> {
+        http::Request::post("/x").body(()).unwrap()
+    }
+
     #[tokio::test]
     async fn an_end_of_input_waits_for_the_answer_then_passes() {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let (mut client, server) = tokio::io::duplex(64);
-        let exchange = Exchange::new();
-        let mut input = HalfClosed::new(server, exchange.clone());
-        exchange.started(&http::Request::post("/x").body(()).unwrap());
+        let (mut client, exchange, mut input) = serving(&post());
         client.write_all(b"hello").await.unwrap();
         client.shutdown().await.unwrap();
         let mut got = [0u8; 16];
@@ -220,37 +237,28 @@ mod tests {
 
     #[tokio::test]
     async fn the_answer_hears_of_the_end_of_input_at_once_even_while_it_is_held() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let (mut client, server) = tokio::io::duplex(64);
-        let exchange = Exchange::new();
-        let mut input = HalfClosed::new(server, exchange.clone());
-        exchange.started(&http::Request::post("/x").body(()).unwrap());
+        let (mut client, exchange, mut input) = serving(&post());
         let heard = Arc::new(AtomicUsize::new(0));
-        let h = heard.clone();
-        exchange.on_input_end(Box::new(move || {
-            h.fetch_add(1, Ordering::SeqCst);
-        }));
+        let hear = |heard: &Arc<AtomicUsize>| -> Box<dyn FnOnce() + Send> {
+            let heard = heard.clone();
+            Box::new(move || {
+                heard.fetch_add(1, Ordering::SeqCst);
+            })
+        };
+        exchange.on_input_end(hear(&heard));
         client.shutdown().await.unwrap();
         let mut got = [0u8; 16];
         let held = tokio::time::timeout(HALF_CLOSE_GRACE / 4, input.read(&mut got)).await;
         assert!(held.is_err(), "held for the answer");
         assert_eq!(heard.load(Ordering::SeqCst), 1, "told while held");
         // An answer made after the end hears of it as it registers.
-        let h = heard.clone();
-        exchange.on_input_end(Box::new(move || {
-            h.fetch_add(1, Ordering::SeqCst);
-        }));
+        exchange.on_input_end(hear(&heard));
         assert_eq!(heard.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
     async fn a_late_answer_lets_the_end_pass_after_the_grace() {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let (mut client, server) = tokio::io::duplex(64);
-        let exchange = Exchange::new();
-        let mut input = HalfClosed::new(server, exchange.clone());
-        exchange.started(&http::Request::post("/x").body(()).unwrap());
+        let (mut client, _exchange, mut input) = serving(&post());
         client.shutdown().await.unwrap();
         // The answer never finishes: the end passes anyway, once the grace is over.
         let mut got = [0u8; 16];
@@ -260,11 +268,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_event_stream_sees_the_end_at_once() {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let (mut client, server) = tokio::io::duplex(64);
-        let exchange = Exchange::new();
-        let mut input = HalfClosed::new(server, exchange.clone());
-        exchange.started(&get(Some("text/event-stream")));
+        let (mut client, _exchange, mut input) = serving(&get(Some("text/event-stream")));
         client.shutdown().await.unwrap();
         let mut got = [0u8; 16];
         let read = tokio::time::timeout(HALF_CLOSE_GRACE / 4, input.read(&mut got)).await;
