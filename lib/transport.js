@@ -16,6 +16,8 @@ class NativeTransport {
     this._key = key;
     this._closed = false;
     this._started = false;
+    /** The write of the last notification sent, which the next response waits for. */
+    this._lastWritten = undefined;
     this.sessionId = sessionId ?? undefined;
     this.onmessage = undefined;
     this.onclose = undefined;
@@ -38,8 +40,11 @@ class NativeTransport {
     const relatedId = options?.relatedRequestId;
     const related = relatedId === undefined ? null : JSON.stringify(relatedId);
     const json = JSON.stringify(message);
+    const isResponse = message.method === undefined;
+    if (isResponse) await this._afterNotificationsWritten();
     if (!this._eventStore) {
-      this._native.send(this._key, json, related);
+      if (isResponse) this._native.send(this._key, json, related);
+      else this._lastWritten = this._native.sendWritten(this._key, json, related, null);
       return;
     }
     // A user-supplied store names the event before it goes out (SDK semantics).
@@ -53,7 +58,25 @@ class NativeTransport {
       this._native.send(this._key, json, related);
       return;
     }
-    this._native.sendStored(this._key, json, related, String(eventId));
+    if (isResponse) this._native.sendStored(this._key, json, related, String(eventId));
+    else this._lastWritten = this._native.sendWritten(this._key, json, related, String(eventId));
+  }
+
+  /**
+   * Before a response: the notifications sent before it are in the client's socket, and the
+   * event loop has turned once. With Node's http a written event is in the socket when `send`
+   * returns, so a client in the same process (FastMCP's tests) reads a progress before the
+   * result; the SDK client drops a progress it reads in the same chunk as the result. Here
+   * Rust writes on another thread, so the response waits for the last notification's write
+   * (core written.rs) and a turn in which the client can read it. Only responses wait: a tool
+   * sending notifications in a loop is not slowed to one round trip each.
+   */
+  async _afterNotificationsWritten() {
+    const last = this._lastWritten;
+    if (last === undefined) return;
+    this._lastWritten = undefined;
+    await last.catch(() => {});
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   async close() {

@@ -102,6 +102,39 @@ impl NativeServer {
             .ok()
     }
 
+    /// `send` for a message that is not a response (a notification, a server request),
+    /// queued at the call like `send`, with a promise that resolves once its event is in the
+    /// client's socket or could not be put there (no reader, a reader behind, a full socket,
+    /// a stream cut): core `written.rs`. `event_id` is the id a user-supplied store gave it.
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub fn send_written<'env>(
+        &self,
+        env: &'env Env,
+        session: String,
+        json: String,
+        related: Option<String>,
+        event_id: Option<String>,
+    ) -> Result<PromiseRaw<'env, bool>> {
+        // Queued now, on the JS thread: a response sent after it must come after it.
+        let sent = match &event_id {
+            Some(event_id) => {
+                self.server
+                    .send_stored(&session, &json, related.as_deref(), event_id)
+            }
+            None => self.server.send(&session, &json, related.as_deref()),
+        };
+        env.spawn_future(async move {
+            match sent {
+                Ok(Some(written)) => {
+                    let _ = written.await;
+                    Ok(true)
+                }
+                Ok(None) => Ok(true),
+                Err(_) => Ok(false),
+            }
+        })
+    }
+
     /// `send`, with the id a user-supplied store gave the event.
     #[napi]
     pub fn send_stored(

@@ -11,7 +11,7 @@ use tokio::time::{interval_at, Duration, Instant, Interval};
 
 use crate::pipe::{self, PipeReader};
 use crate::sse::KEEP_ALIVE_COMMENT;
-use crate::stream_queue::{FrameReceiver, ReaderInputEnd};
+use crate::stream_queue::{FrameReceiver, ReaderState, Written};
 
 /// A response body that broke off: hyper closes the connection instead of ending the
 /// message, so the client sees the response cut, never complete.
@@ -77,12 +77,22 @@ impl Body {
         Body::Piped(chunks)
     }
 
-    /// For a live SSE stream: how to tell it that its client closed its side.
-    pub fn reader_input_end(&self) -> Option<ReaderInputEnd> {
+    /// The write signals of the SSE frames this body has given out since the last call.
+    pub fn take_written(&mut self) -> Vec<Written> {
         match self {
             Body::Sse(SseBody {
                 live: Some(live), ..
-            }) => Some(live.input_end()),
+            }) => live.take_written(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// For a live SSE stream: how to tell it about its client.
+    pub fn reader_state(&self) -> Option<ReaderState> {
+        match self {
+            Body::Sse(SseBody {
+                live: Some(live), ..
+            }) => Some(live.reader_state()),
             _ => None,
         }
     }

@@ -17,6 +17,7 @@ use tokio::time::{Instant, Sleep};
 use crate::body::{Body, Cut};
 use crate::half_close::Exchange;
 use crate::limits::Limits;
+use crate::written::WriteSignals;
 
 const REQUEST_TIMEOUT_RESPONSE: &[u8] =
     b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
@@ -182,17 +183,25 @@ pub(crate) struct Timed {
     body: Body,
     clock: Arc<ConnClock>,
     exchange: Arc<Exchange>,
+    written: Arc<WriteSignals>,
 }
 
 impl Timed {
-    pub(crate) fn new(body: Body, clock: Arc<ConnClock>, exchange: Arc<Exchange>) -> Self {
-        if let Some(end) = body.reader_input_end() {
-            exchange.on_input_end(Box::new(move || end.ended()));
+    pub(crate) fn new(
+        body: Body,
+        clock: Arc<ConnClock>,
+        exchange: Arc<Exchange>,
+        written: Arc<WriteSignals>,
+    ) -> Self {
+        if let Some(reader) = body.reader_state() {
+            written.reading(reader.clone());
+            exchange.on_input_end(Box::new(move || reader.input_ended()));
         }
         Timed {
             body,
             clock,
             exchange,
+            written,
         }
     }
 }
@@ -212,7 +221,12 @@ impl http_body::Body for Timed {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<bytes::Bytes>, Cut>>> {
-        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+        let this = self.get_mut();
+        let frame = Pin::new(&mut this.body).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(_))) = &frame {
+            this.written.taken(this.body.take_written());
+        }
+        frame
     }
 
     fn is_end_stream(&self) -> bool {

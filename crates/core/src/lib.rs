@@ -37,6 +37,7 @@ mod streamable;
 pub mod tls;
 mod waiters;
 mod write_through;
+mod written;
 
 pub use bytes;
 pub use config::{Config, EventStoreMode};

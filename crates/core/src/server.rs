@@ -30,8 +30,10 @@ use crate::pipe::Written;
 use crate::reply;
 use crate::session::{SendError, Session, Takeover};
 use crate::session_store::{MemorySessions, SessionStore};
+use crate::stream_queue::WrittenSignal;
 use crate::tls;
 use crate::waiters::{Waiters, Waiting};
+use crate::written::{SignalWrites, WriteSignals};
 use http::StatusCode;
 
 /// State shared by every connection task and the host-facing handle.
@@ -125,7 +127,7 @@ impl Shared {
         json: &str,
         related: Option<&str>,
         event_id: Option<&str>,
-    ) -> Result<(), SendError> {
+    ) -> Result<Option<WrittenSignal>, SendError> {
         let session = self.session(key).ok_or(SendError::Closed)?;
         let sent = session.send(json, related, event_id)?;
         if sent.cut_stream {
@@ -140,7 +142,7 @@ impl Shared {
             // Stateless: the server lives for one exchange.
             self.end_session(key);
         }
-        Ok(())
+        Ok(sent.written)
     }
 
     /// The key of every session held, for ending them all (stop, shutdown).
@@ -232,12 +234,15 @@ async fn serve_connection<S>(
 {
     let clock = ConnClock::new();
     let exchange = Exchange::new();
+    let written = WriteSignals::new();
     let stream = Watched::new(stream, clock.clone(), shared.limits.clone());
     let stream = HalfClosed::new(stream, exchange.clone());
+    let stream = SignalWrites::new(stream, written.clone());
     let service = service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
         let shared = shared.clone();
         let clock = clock.clone();
         let exchange = exchange.clone();
+        let written = written.clone();
         // Now, not in the future: hyper may read the client's end of input (right behind a
         // small body) before it first polls the future, and that end must already be held.
         exchange.started(&req);
@@ -256,7 +261,7 @@ async fn serve_connection<S>(
                     None,
                 )
             });
-            Ok::<_, Infallible>(res.map(|body| Timed::new(body, clock, exchange)))
+            Ok::<_, Infallible>(res.map(|body| Timed::new(body, clock, exchange, written)))
         }
     });
     let conn = http1::Builder::new()
@@ -442,8 +447,14 @@ impl Server {
     }
 
     /// A message from the server of `session` (JSON text), routed to its stream.
-    /// `related` is the raw JSON id of the request it belongs to.
-    pub fn send(&self, session: &str, json: &str, related: Option<&str>) -> Result<(), SendError> {
+    /// `related` is the raw JSON id of the request it belongs to. For a message that is not a
+    /// response, a signal for when it is in the client's socket (`written.rs`).
+    pub fn send(
+        &self,
+        session: &str,
+        json: &str,
+        related: Option<&str>,
+    ) -> Result<Option<WrittenSignal>, SendError> {
         self.shared.send(session, json, related, None)
     }
 
@@ -468,7 +479,7 @@ impl Server {
         json: &str,
         related: Option<&str>,
         event_id: &str,
-    ) -> Result<(), SendError> {
+    ) -> Result<Option<WrittenSignal>, SendError> {
         self.shared.send(session, json, related, Some(event_id))
     }
 

@@ -14,7 +14,7 @@ use crate::host::ResponseLike;
 use crate::jsonrpc::{self, Outgoing};
 use crate::request_id;
 use crate::sse;
-use crate::stream_queue::{self, FrameReceiver, FrameSender, PushError};
+use crate::stream_queue::{self, FrameReceiver, FrameSender, PushError, WrittenSignal};
 
 /// Where a POST wants its answers.
 pub enum Answer {
@@ -87,12 +87,15 @@ pub enum SendError {
 }
 
 /// What a send did to the session, for the server to act on.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Sent {
     /// The last response of a POST stream went out: the exchange is complete.
     pub completed_exchange: bool,
     /// This message cut its stream: the reader was more than `sseMaxQueuedBytes` behind.
     pub cut_stream: bool,
+    /// For a message that is not a response: ready once its frame is in the client's socket
+    /// (or never will be). None when there is nothing to wait for (`written.rs`).
+    pub written: Option<WrittenSignal>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -180,16 +183,21 @@ fn standalone_listening(state: &State) -> bool {
 /// Pushes a frame to a listener; a listener that left, or that fell further behind than
 /// `sseMaxQueuedBytes`, is dropped (its response breaks off; it can come back with
 /// `Last-Event-ID`, the frame being in the event store already).
-/// True when this frame cut the stream.
-fn push(sink: &mut Sink, frame: Bytes) -> bool {
+/// True when this frame cut the stream; with `signal`, the frame's write signal.
+fn push(sink: &mut Sink, frame: Bytes, signal: bool) -> (bool, Option<WrittenSignal>) {
     let Some(tx) = sink else {
-        return false;
+        return (false, None);
     };
-    match tx.push(frame) {
-        Ok(()) => false,
+    let pushed = if signal {
+        tx.push_written(frame)
+    } else {
+        tx.push(frame).map(|()| None)
+    };
+    match pushed {
+        Ok(written) => (false, written),
         Err(error) => {
             *sink = None;
-            error == PushError::Cut
+            (error == PushError::Cut, None)
         }
     }
 }
@@ -561,7 +569,9 @@ impl Session {
                 state.standalone = Some(tx);
                 state.unopened = Some(rx);
             }
-            let mut cut_stream = push(&mut state.standalone, frame);
+            // Messages held for the first GET have no reader to wait for.
+            let signal = !is_response && state.unopened.is_none();
+            let (mut cut_stream, written) = push(&mut state.standalone, frame, signal);
             if cut_stream && state.unopened.take().is_some() {
                 // More waited than a stream may queue: the first GET starts empty, as it
                 // would without holding (the messages are in the event store). No reader
@@ -571,6 +581,7 @@ impl Session {
             }
             return Ok(Sent {
                 cut_stream,
+                written,
                 ..Sent::default()
             });
         };
@@ -583,7 +594,7 @@ impl Session {
             }
         } else {
             let frame = frame(&mut state.store, stream_id, json, event_id);
-            sent.cut_stream = push(&mut stream.sink, frame);
+            (sent.cut_stream, sent.written) = push(&mut stream.sink, frame, !is_response);
         }
         if !is_response {
             return Ok(sent);
@@ -926,8 +937,9 @@ mod tests {
         assert!(!s.close());
         assert!(a.is_closed());
         assert_eq!(
-            s.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None, None),
-            Err(SendError::Closed)
+            s.send(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#, None, None)
+                .err(),
+            Some(SendError::Closed)
         );
         assert!(s.open_standalone().is_none());
         assert_eq!(
@@ -952,8 +964,8 @@ mod tests {
     #[test]
     fn rejects_non_jsonrpc_sends() {
         assert_eq!(
-            session(false).send("{}", None, None),
-            Err(SendError::Invalid)
+            session(false).send("{}", None, None).err(),
+            Some(SendError::Invalid)
         );
     }
 

@@ -9,11 +9,13 @@ use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
+use tokio::sync::oneshot;
 
 use crate::body::Cut;
 
 struct State {
-    frames: VecDeque<Bytes>,
+    /// Each with the signal its writer waits on, if any ([`FrameSender::push_written`]).
+    frames: VecDeque<(Bytes, Option<Written>)>,
     bytes: usize,
     cut: bool,
     sender_gone: bool,
@@ -21,6 +23,9 @@ struct State {
     /// The reader's client closed its side of the connection (it may still read for a short
     /// grace, half_close.rs): a resume of this stream is not a second reader.
     reader_input_ended: bool,
+    /// The reader's connection found its socket full and has not flushed since: a writer
+    /// has nothing to wait for (`written.rs`).
+    socket_full: bool,
     waker: Option<Waker>,
 }
 
@@ -43,6 +48,8 @@ pub struct FrameSender {
 /// The response body's end of a stream.
 pub struct FrameReceiver {
     inner: Arc<Inner>,
+    /// Write signals of frames taken and not yet handed to the connection.
+    taken_written: Vec<Written>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +71,7 @@ pub fn channel(max_bytes: usize) -> (FrameSender, FrameReceiver) {
             sender_gone: false,
             receiver_gone: false,
             reader_input_ended: false,
+            socket_full: false,
             waker: None,
         }),
         max_bytes,
@@ -72,8 +80,17 @@ pub fn channel(max_bytes: usize) -> (FrameSender, FrameReceiver) {
         FrameSender {
             inner: inner.clone(),
         },
-        FrameReceiver { inner },
+        FrameReceiver {
+            inner,
+            taken_written: Vec::new(),
+        },
     )
+}
+
+/// Drops every frame (and tells a waiting writer its frame will not be written).
+fn clear(state: &mut State) {
+    state.frames = VecDeque::new();
+    state.bytes = 0;
 }
 
 fn wake(state: &mut State) {
@@ -84,7 +101,10 @@ fn wake(state: &mut State) {
 
 impl FrameSender {
     pub fn push(&self, frame: Bytes) -> Result<(), PushError> {
-        let mut state = self.inner.state();
+        self.push_locked(&mut self.inner.state(), frame)
+    }
+
+    fn push_locked(&self, state: &mut State, frame: Bytes) -> Result<(), PushError> {
         if state.receiver_gone {
             return Err(PushError::Gone);
         }
@@ -93,14 +113,13 @@ impl FrameSender {
         }
         if state.bytes > 0 && state.bytes + frame.len() > self.inner.max_bytes {
             state.cut = true;
-            state.frames = VecDeque::new();
-            state.bytes = 0;
-            wake(&mut state);
+            clear(state);
+            wake(state);
             return Err(PushError::Cut);
         }
         state.bytes += frame.len();
-        state.frames.push_back(frame);
-        wake(&mut state);
+        state.frames.push_back((frame, None));
+        wake(state);
         Ok(())
     }
 
@@ -119,9 +138,26 @@ impl FrameSender {
     pub fn cut(self) {
         let mut state = self.inner.state();
         state.cut = true;
-        state.frames = VecDeque::new();
-        state.bytes = 0;
+        clear(&mut state);
         wake(&mut state);
+    }
+
+    /// `push`, and a signal for when the frame is in the client's socket, as Node's
+    /// `res.write` has put it there when it returns. None when there is nothing to wait for:
+    /// the reader's socket is full, so the client is behind and waiting would only slow the
+    /// writer down to its pace. The signal also comes when the frame will never be written
+    /// (the stream was cut or its reader left), as the sender dropping.
+    pub fn push_written(&self, frame: Bytes) -> Result<Option<WrittenSignal>, PushError> {
+        let mut state = self.inner.state();
+        self.push_locked(&mut state, frame)?;
+        if state.socket_full {
+            return Ok(None);
+        }
+        let (written, signal) = oneshot::channel();
+        if let Some((_, slot)) = state.frames.back_mut() {
+            *slot = Some(Written(written));
+        }
+        Ok(Some(signal))
     }
 }
 
@@ -141,8 +177,9 @@ impl FrameReceiver {
         if state.cut {
             return Poll::Ready(Some(Err(Cut)));
         }
-        if let Some(frame) = state.frames.pop_front() {
+        if let Some((frame, written)) = state.frames.pop_front() {
             state.bytes -= frame.len();
+            self.taken_written.extend(written);
             return Poll::Ready(Some(Ok(frame)));
         }
         if state.sender_gone {
@@ -162,8 +199,9 @@ impl FrameReceiver {
         if state.cut {
             return None;
         }
-        let frame = state.frames.pop_front()?;
+        let (frame, written) = state.frames.pop_front()?;
         state.bytes -= frame.len();
+        self.taken_written.extend(written);
         Some(frame)
     }
 
@@ -172,18 +210,44 @@ impl FrameReceiver {
         self.inner.state().sender_gone
     }
 
-    /// A handle that tells the stream its reader's client closed its side.
-    pub fn input_end(&self) -> ReaderInputEnd {
-        ReaderInputEnd(self.inner.clone())
+    /// A handle through which the reader's connection tells the stream about its client.
+    pub fn reader_state(&self) -> ReaderState {
+        ReaderState(self.inner.clone())
+    }
+
+    /// The write signals of the frames taken since the last call: their writers wait until
+    /// the connection has written them (`written::WriteSignals`).
+    pub fn take_written(&mut self) -> Vec<Written> {
+        std::mem::take(&mut self.taken_written)
     }
 }
 
-/// Tells a stream that its reader's client closed its side of the connection.
-pub struct ReaderInputEnd(Arc<Inner>);
+/// Tells its writer, by being dropped, that its frame was written or never will be.
+pub struct Written(#[allow(dead_code)] oneshot::Sender<()>);
 
-impl ReaderInputEnd {
-    pub fn ended(&self) {
+/// What a writer waits on: ready when its frame was written or never will be.
+pub type WrittenSignal = oneshot::Receiver<()>;
+
+/// What the reader's connection tells a stream about its client.
+#[derive(Clone)]
+pub struct ReaderState(Arc<Inner>);
+
+impl ReaderState {
+    /// The client closed its side of the connection.
+    pub fn input_ended(&self) {
         self.0.state().reader_input_ended = true;
+    }
+
+    /// The connection's socket is full (until it has flushed again): a writer waiting for
+    /// its frame to be written is told at once, and new ones do not wait.
+    pub fn socket_full(&self, full: bool) {
+        let mut state = self.0.state();
+        state.socket_full = full;
+        if full {
+            for (_, written) in &mut state.frames {
+                *written = None;
+            }
+        }
     }
 }
 
@@ -191,8 +255,7 @@ impl Drop for FrameReceiver {
     fn drop(&mut self) {
         let mut state = self.inner.state();
         state.receiver_gone = true;
-        state.frames = VecDeque::new();
-        state.bytes = 0;
+        clear(&mut state);
     }
 }
 
@@ -254,7 +317,7 @@ mod tests {
     fn a_reader_whose_client_closed_its_side_has_left() {
         let (tx, rx) = channel(10);
         assert!(!tx.reader_left());
-        rx.input_end().ended();
+        rx.reader_state().input_ended();
         assert!(tx.reader_left());
         assert!(!tx.is_closed(), "it may still read within the grace");
     }
@@ -267,6 +330,49 @@ mod tests {
         let waker = futures_util::task::noop_waker();
         let mut cx = Context::from_waker(&waker);
         assert!(matches!(rx.poll_recv(&mut cx), Poll::Ready(Some(Err(Cut)))));
+    }
+
+    fn told(written: &mut WrittenSignal) -> bool {
+        written
+            .try_recv()
+            .is_err_and(|e| e == oneshot::error::TryRecvError::Closed)
+    }
+
+    #[test]
+    fn each_frame_pushed_signals_when_its_taker_lets_go() {
+        let (tx, mut rx) = channel(100);
+        let mut first = tx.push_written(frame(1)).unwrap().unwrap();
+        let mut second = tx.push_written(frame(1)).unwrap().unwrap();
+        assert!(!told(&mut first), "not written yet");
+        assert_eq!(rx.try_recv().map(|f| f.len()), Some(1));
+        let taken = rx.take_written();
+        assert_eq!(taken.len(), 1);
+        assert!(!told(&mut first), "taken, not yet written");
+        drop(taken);
+        assert!(told(&mut first));
+        assert!(!told(&mut second), "still queued");
+    }
+
+    #[test]
+    fn a_full_socket_tells_the_waiting_writers_and_new_ones_do_not_wait() {
+        let (tx, rx) = channel(100);
+        let mut first = tx.push_written(frame(1)).unwrap().unwrap();
+        let mut second = tx.push_written(frame(1)).unwrap().unwrap();
+        rx.reader_state().socket_full(true);
+        assert!(told(&mut first) && told(&mut second));
+        assert!(tx.push_written(frame(1)).unwrap().is_none());
+        rx.reader_state().socket_full(false);
+        assert!(tx.push_written(frame(1)).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_frame_that_will_never_be_written_signals_too() {
+        let (tx, rx) = channel(100);
+        let mut written = tx.push_written(frame(1)).unwrap().unwrap();
+        drop(rx);
+        assert!(written
+            .try_recv()
+            .is_err_and(|e| e == oneshot::error::TryRecvError::Closed));
     }
 
     #[test]
