@@ -104,6 +104,14 @@ impl<S> SignalWrites<S> {
     pub(crate) fn new(io: S, signals: Arc<WriteSignals>) -> Self {
         SignalWrites { io, signals }
     }
+
+    /// A write's outcome, told to the signals when it found the socket full.
+    fn noted(&self, wrote: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        if wrote.is_pending() {
+            self.signals.socket_full();
+        }
+        wrote
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for SignalWrites<S> {
@@ -124,10 +132,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for SignalWrites<S> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let wrote = Pin::new(&mut this.io).poll_write(cx, buf);
-        if wrote.is_pending() {
-            this.signals.socket_full();
-        }
-        wrote
+        this.noted(wrote)
     }
 
     fn poll_write_vectored(
@@ -137,10 +142,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for SignalWrites<S> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let wrote = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
-        if wrote.is_pending() {
-            this.signals.socket_full();
-        }
-        wrote
+        this.noted(wrote)
     }
 
     fn is_write_vectored(&self) -> bool {
