@@ -104,8 +104,8 @@ impl NativeServer {
 
     /// `send` for a message that is not a response (a notification, a server request),
     /// queued at the call like `send`, with a promise that resolves once its event is in the
-    /// client's socket or could not be put there (no reader, a reader behind, a full socket,
-    /// a stream cut): core `written.rs`. `event_id` is the id a user-supplied store gave it.
+    /// client's socket or will not be waited for (no reader, a full socket, a stream cut):
+    /// core `written.rs`. `event_id` is the id a user-supplied store gave it.
     #[napi(ts_return_type = "Promise<boolean>")]
     pub fn send_written<'env>(
         &self,
