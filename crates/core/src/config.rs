@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use crate::auth::challenge::OAuthConfig;
-use crate::cors::CorsConfig;
-use crate::event_store::{DEFAULT_MAX_BYTES, DEFAULT_MAX_EVENTS};
-use crate::rebinding::RebindingPolicy;
-use crate::tls::TlsFiles;
+use crate::http::cors::CorsConfig;
+use crate::http::rebinding::RebindingPolicy;
+use crate::net::tls::TlsFiles;
+use crate::streamable::event_store::{DEFAULT_MAX_BYTES, DEFAULT_MAX_EVENTS};
 
 /// Default `maxBodySize`: 10 MiB.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;

@@ -8,14 +8,14 @@ use http::{Request, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;
 
-use crate::body::Body;
 use crate::host::{CreateReason, HostEvent};
+use crate::http::body::Body;
+use crate::http::reply::{self, Reply};
+use crate::http::sse;
 use crate::jsonrpc::{self, ParseError};
-use crate::pipeline::request_head;
-use crate::reply::{self, Reply};
+use crate::server::pipeline::request_head;
 use crate::server::{Peer, Shared};
-use crate::session::Session;
-use crate::sse;
+use crate::streamable::session::Session;
 
 /// The path clients post to while the SSE endpoint is enabled.
 pub const MESSAGES_PATH: &str = "/messages";

@@ -2,6 +2,8 @@
 //! The core tells the host what happened through fire-and-forget [`HostEvent`]s; the host
 //! answers through methods of [`crate::Server`] (`server_ready`, `send`, `session_closed`...).
 
+pub(crate) mod waiters;
+
 use bytes::Bytes;
 use std::sync::Arc;
 

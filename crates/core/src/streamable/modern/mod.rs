@@ -18,15 +18,15 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::body::Body;
 use crate::config::ON_CLOSE_TIMEOUT;
-use crate::header_text;
+use crate::host::waiters::Waiters;
 use crate::host::{HostEvent, RequestHead, ServerOutcome};
+use crate::http::body::Body;
+use crate::http::header_text;
+use crate::http::reply::{self, Reply};
+use crate::http::stream_queue;
 use crate::jsonrpc;
-use crate::reply::{self, Reply};
 use crate::server::Shared;
-use crate::stream_queue;
-use crate::waiters::Waiters;
 use exchange::WriteSender;
 use ladder::{Route, StandardHeaders, FIRST_MODERN_VERSION, PROTOCOL_VERSION_KEY};
 use listen::{Filter, Listen};
@@ -105,7 +105,7 @@ impl State {
 
     /// Ends every listen stream with its closing result; the returned waits end when the
     /// host has released each stream's server (`onClose`).
-    fn close_listens(&self) -> Vec<crate::waiters::Waiting<'_, ()>> {
+    fn close_listens(&self) -> Vec<crate::host::waiters::Waiting<'_, ()>> {
         let listens: Vec<(u64, Listen)> = lock(&self.listens).drain().collect();
         listens
             .into_iter()

@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
-use crate::sse;
+use crate::http::sse;
 
 const SUBSCRIPTION_ID_KEY: &str = "io.modelcontextprotocol/subscriptionId";
 const SERVER_INFO_KEY: &str = "io.modelcontextprotocol/serverInfo";
@@ -105,7 +105,7 @@ pub(crate) struct Listen {
     /// The listen request's id: the `subscriptionId`.
     pub id: Value,
     pub filter: Filter,
-    pub sink: crate::stream_queue::FrameSender,
+    pub sink: crate::http::stream_queue::FrameSender,
     pub server_info: Value,
 }
 
@@ -219,7 +219,7 @@ mod tests {
 
     #[test]
     fn stamps_and_filters_notifications() {
-        let (sink, _rx) = crate::stream_queue::channel(1);
+        let (sink, _rx) = crate::http::stream_queue::channel(1);
         let listen = Listen {
             id: json!("L"),
             filter: Filter {

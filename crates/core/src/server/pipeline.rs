@@ -6,12 +6,12 @@ use hyper::body::Incoming;
 use std::sync::Arc;
 
 use crate::auth::protected_resource::{is_metadata_path, metadata_json};
-use crate::hook::{self, Hooked};
 use crate::host::{HostEvent, RequestHead};
+use crate::http::hook::{self, Hooked};
+use crate::http::limits::{BodyHold, RequestDeadline};
+use crate::http::rebinding::Refusal;
+use crate::http::reply::{self, Reply};
 use crate::legacy_sse::MESSAGES_PATH;
-use crate::limits::{BodyHold, RequestDeadline};
-use crate::rebinding::Refusal;
-use crate::reply::{self, Reply};
 use crate::server::{Peer, Shared};
 
 impl Shared {
@@ -265,7 +265,7 @@ pub(crate) fn request_head(parts: &http::request::Parts, peer: Peer) -> RequestH
             .map(|(k, v)| {
                 (
                     k.as_str().to_string(),
-                    crate::header_text::text(v).into_owned(),
+                    crate::http::header_text::text(v).into_owned(),
                 )
             })
             .collect(),

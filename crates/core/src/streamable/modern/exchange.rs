@@ -7,9 +7,9 @@ use http::StatusCode;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-use crate::body::Body;
 use crate::host::{HostEvent, RequestHead, ServerOutcome};
-use crate::reply::{self, Reply};
+use crate::http::body::Body;
+use crate::http::reply::{self, Reply};
 use crate::server::Shared;
 
 /// What the host writes for a served request, in order.

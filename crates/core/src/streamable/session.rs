@@ -9,12 +9,12 @@ use tokio::sync::oneshot;
 
 use crate::auth::challenge::InsufficientScope;
 use crate::config::DEFAULT_SSE_MAX_QUEUED_BYTES;
-use crate::event_store::{EventLog, StreamId, STANDALONE_STREAM};
 use crate::host::ResponseLike;
+use crate::http::sse;
+use crate::http::stream_queue::{self, FrameReceiver, FrameSender, PushError, WrittenSignal};
+use crate::jsonrpc::request_id;
 use crate::jsonrpc::{self, Outgoing};
-use crate::request_id;
-use crate::sse;
-use crate::stream_queue::{self, FrameReceiver, FrameSender, PushError, WrittenSignal};
+use crate::streamable::event_store::{EventLog, StreamId, STANDALONE_STREAM};
 
 /// Where a POST wants its answers.
 pub enum Answer {
@@ -678,7 +678,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event_store::EventStore;
+    use crate::streamable::event_store::EventStore;
 
     fn session(store: bool) -> Session {
         Session::new(

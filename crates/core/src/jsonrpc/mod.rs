@@ -2,15 +2,17 @@
 //! server sends, without building a full value tree. Ids are kept as canonical JSON text
 //! (`request_id`): `1` and `"1"` differ, `1.0` and `1` do not, as in JS.
 
+pub(crate) mod message_schema;
+pub mod request_id;
+
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use std::collections::HashSet;
 use std::fmt;
 
+use self::request_id::IdError;
 use crate::auth::challenge::InsufficientScope;
-use crate::message_schema;
-use crate::request_id::{self, IdError};
 
 /// The MCP protocol versions the transport accepts in `MCP-Protocol-Version`
 /// (the SDK's `SUPPORTED_PROTOCOL_VERSIONS`, newest first).

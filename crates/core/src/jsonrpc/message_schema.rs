@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::request_id;
+use crate::jsonrpc::request_id;
 
 /// A member that is present, even as `null` (which a plain `Option` would read as absent,
 /// while the SDK's optional fields refuse it).

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::session::Session;
+use crate::streamable::session::Session;
 
 pub trait SessionStore: Send + Sync {
     fn get(&self, key: &str) -> Option<Arc<Session>>;

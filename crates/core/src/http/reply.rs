@@ -4,10 +4,10 @@ use bytes::Bytes;
 use http::{header, HeaderName, HeaderValue, Response, StatusCode};
 use std::time::Duration;
 
-use crate::body::Body;
 use crate::host::ResponseLike;
+use crate::http::body::Body;
+use crate::http::stream_queue::FrameReceiver;
 use crate::jsonrpc;
-use crate::stream_queue::FrameReceiver;
 
 pub type Reply = Response<Body>;
 

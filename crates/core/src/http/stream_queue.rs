@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use tokio::sync::oneshot;
 
-use crate::body::Cut;
+use crate::http::body::Cut;
 
 struct State {
     /// Each with the signal its writer waits on, if any ([`FrameSender::push_written`]).

@@ -1,6 +1,8 @@
 //! The listener: binds, accepts, serves HTTP/1.1 with hyper, reaps idle sessions, and shuts
 //! down gracefully. Also the host-facing handle, [`Server`].
 
+pub(crate) mod pipeline;
+
 use futures_util::FutureExt;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -21,19 +23,19 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use crate::config::{Config, FORCE_CLOSE_GRACE, ON_CLOSE_TIMEOUT, TLS_HANDSHAKE_TIMEOUT};
-use crate::connection::{ConnClock, Timed, Watched};
-use crate::half_close::{Exchange, HalfClosed};
-use crate::hook::{HookWrite, Hooks};
+use crate::host::waiters::{Waiters, Waiting};
 use crate::host::{AuthOutcome, Host, HostEvent, LogLevel, ResponseLike, ServerOutcome};
-use crate::limits::{ConnectionSlot, Limits, RequestDeadline};
-use crate::pipe::Written;
-use crate::reply;
-use crate::session::{SendError, Session, Takeover};
-use crate::session_store::{MemorySessions, SessionStore};
-use crate::stream_queue::WrittenSignal;
-use crate::tls;
-use crate::waiters::{Waiters, Waiting};
-use crate::written::{SignalWrites, WriteSignals};
+use crate::http::hook::{HookWrite, Hooks};
+use crate::http::limits::{ConnectionSlot, Limits, RequestDeadline};
+use crate::http::pipe::Written;
+use crate::http::reply;
+use crate::http::stream_queue::WrittenSignal;
+use crate::net::connection::{ConnClock, Timed, Watched};
+use crate::net::half_close::{Exchange, HalfClosed};
+use crate::net::tls;
+use crate::net::written::{SignalWrites, WriteSignals};
+use crate::streamable::session::{SendError, Session, Takeover};
+use crate::streamable::session_store::{MemorySessions, SessionStore};
 use http::StatusCode;
 
 /// State shared by every connection task and the host-facing handle.
@@ -52,7 +54,7 @@ pub(crate) struct Shared {
     pub(crate) hooks: Arc<Hooks>,
     pub(crate) limits: Arc<Limits>,
     /// The 2026-07-28 leg: exchanges in flight and listen streams.
-    pub(crate) modern: crate::modern::State,
+    pub(crate) modern: crate::streamable::modern::State,
     next_token: AtomicU64,
     stopping: watch::Sender<bool>,
 }
@@ -536,13 +538,17 @@ impl Server {
 
     /// A write of the host's answer to modern exchange `token`. False when nobody reads it
     /// any more (the client left).
-    pub fn modern_write(&self, token: u64, write: crate::modern::ModernWrite) -> bool {
+    pub fn modern_write(&self, token: u64, write: crate::streamable::modern::ModernWrite) -> bool {
         self.shared.modern.write(token, write)
     }
 
     /// The host's answer to `Listen`. False when nobody waits any more: the host must
     /// then release that server itself.
-    pub fn listen_ready(&self, token: u64, outcome: crate::modern::ListenOutcome) -> bool {
+    pub fn listen_ready(
+        &self,
+        token: u64,
+        outcome: crate::streamable::modern::ListenOutcome,
+    ) -> bool {
         self.shared.modern.listen_ready(token, outcome)
     }
 
@@ -552,7 +558,7 @@ impl Server {
     }
 
     /// `notify.*`: feeds every listen stream that asked for this change.
-    pub fn notify(&self, notice: &crate::modern::Notice) {
+    pub fn notify(&self, notice: &crate::streamable::modern::Notice) {
         self.shared.modern.notify(notice);
     }
 

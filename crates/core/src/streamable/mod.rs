@@ -1,18 +1,25 @@
 //! The Streamable HTTP endpoint (CONTRACT §4): dispatch by method, GET and DELETE, and the
 //! checks POST shares with them. POST itself is in `post.rs`.
 
+pub(crate) mod authenticate;
+pub mod event_store;
+pub mod modern;
+pub(crate) mod post;
+pub mod session;
+pub mod session_store;
+
 use http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;
 use tokio::time::{sleep, Duration, Instant};
 
 use crate::host::HostEvent;
+use crate::http::reply::{self, Reply, SESSION_HEADER};
+use crate::http::sse;
 use crate::jsonrpc;
-use crate::pipeline::request_head;
-use crate::reply::{self, Reply, SESSION_HEADER};
+use crate::server::pipeline::request_head;
 use crate::server::{Peer, Shared};
-use crate::session::{ResumeError, Session};
-use crate::sse;
+use crate::streamable::session::{ResumeError, Session};
 
 const PROTOCOL_HEADER: &str = "mcp-protocol-version";
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::auth::api_key::{api_key_from_headers, api_key_matches, API_KEY_UNAUTHORIZED_MESSAGE};
 use crate::auth::challenge::{Challenge, InsufficientScope};
 use crate::host::{AuthOutcome, HostEvent, RequestHead};
-use crate::reply::{self, Reply};
+use crate::http::reply::{self, Reply};
 use crate::server::Shared;
 
 const AUTH_FAILED: &str = "Unauthorized: Authentication failed";

@@ -7,17 +7,17 @@ use hyper::body::Incoming;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
-use crate::authenticate::Authenticated;
-use crate::body::Cut;
 use crate::config::{EventStoreMode, PRIMING_DELAY};
-use crate::event_store::EventStore;
 use crate::host::{CreateReason, HostEvent, RequestHead, ServerOutcome};
+use crate::http::body::Cut;
+use crate::http::reply::{self, Reply, SESSION_HEADER};
+use crate::http::stream_queue::FrameReceiver;
 use crate::jsonrpc::{self, ParseError, Posted, PRIMING_PROTOCOL_VERSION};
-use crate::pipeline::request_head;
-use crate::reply::{self, Reply, SESSION_HEADER};
+use crate::server::pipeline::request_head;
 use crate::server::{Peer, Shared};
-use crate::session::{Answer, OpenError, PostStream, Session, Store, Takeover};
-use crate::stream_queue::FrameReceiver;
+use crate::streamable::authenticate::Authenticated;
+use crate::streamable::event_store::EventStore;
+use crate::streamable::session::{Answer, OpenError, PostStream, Session, Store, Takeover};
 use crate::streamable::{accepts, bad_request, check_protocol_version, header, session_not_found};
 
 fn ended_before_answer(id: Option<&str>) -> Reply {

@@ -9,9 +9,9 @@ use std::task::{Context, Poll};
 use tokio::sync::mpsc;
 use tokio::time::{interval_at, Duration, Instant, Interval};
 
-use crate::pipe::{self, PipeReader};
-use crate::sse::KEEP_ALIVE_COMMENT;
-use crate::stream_queue::{FrameReceiver, ReaderState, Written};
+use crate::http::pipe::{self, PipeReader};
+use crate::http::sse::KEEP_ALIVE_COMMENT;
+use crate::http::stream_queue::{FrameReceiver, ReaderState, Written};
 
 /// A response body that broke off: hyper closes the connection instead of ending the
 /// message, so the client sees the response cut, never complete.
@@ -190,7 +190,7 @@ impl http_body::Body for Body {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stream_queue;
+    use crate::http::stream_queue;
     use hyper::server::conn::http1;
     use hyper::service::service_fn;
     use hyper_util::rt::TokioIo;

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::write_through::write_through;
+use crate::net::write_through::write_through;
 use tokio::time::Sleep;
 
 pub(crate) use crate::config::HALF_CLOSE_GRACE;

@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use std::collections::VecDeque;
 
-use crate::sse;
+use crate::http::sse;
 
 pub type StreamId = u64;
 

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::stream_queue::{ReaderState, Written};
+use crate::http::stream_queue::{ReaderState, Written};
 
 #[derive(Default)]
 struct State {
@@ -167,7 +167,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for SignalWrites<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stream_queue::{channel, WrittenSignal};
+    use crate::http::stream_queue::{channel, WrittenSignal};
     use bytes::Bytes;
 
     /// A write signal, and what the body hands the connection for it.

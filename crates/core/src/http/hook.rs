@@ -15,12 +15,12 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::body::Body;
 use crate::config::{HOOK_BODY_WINDOW, HOOK_RESPONSE_WINDOW};
 use crate::host::{BodyEnd, Host, HostEvent, RequestHead};
-use crate::limits::Limits;
-use crate::pipe::{self, PipeReader, PipeWriter, Written};
-use crate::reply::{self, Reply};
+use crate::http::body::Body;
+use crate::http::limits::Limits;
+use crate::http::pipe::{self, PipeReader, PipeWriter, Written};
+use crate::http::reply::{self, Reply};
 
 /// What the hook did with its `res`, in order.
 #[derive(Debug)]

@@ -11,13 +11,13 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::write_through::write_through;
+use crate::net::write_through::write_through;
 use tokio::time::{Instant, Sleep};
 
-use crate::body::{Body, Cut};
-use crate::half_close::Exchange;
-use crate::limits::Limits;
-use crate::written::WriteSignals;
+use crate::http::body::{Body, Cut};
+use crate::http::limits::Limits;
+use crate::net::half_close::Exchange;
+use crate::net::written::WriteSignals;
 
 const REQUEST_TIMEOUT_RESPONSE: &[u8] =
     b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
