@@ -3,7 +3,6 @@
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use std::collections::VecDeque;
-use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::sync::mpsc;
@@ -11,20 +10,9 @@ use tokio::time::{interval_at, Duration, Instant, Interval};
 
 use crate::http::pipe::{self, PipeReader};
 use crate::http::sse::KEEP_ALIVE_COMMENT;
+// `Cut` lives with the queue that cuts a stream; a body reports it.
+pub use crate::http::stream_queue::Cut;
 use crate::http::stream_queue::{FrameReceiver, ReaderState, Written};
-
-/// A response body that broke off: hyper closes the connection instead of ending the
-/// message, so the client sees the response cut, never complete.
-#[derive(Debug)]
-pub struct Cut;
-
-impl fmt::Display for Cut {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("response body cut")
-    }
-}
-
-impl std::error::Error for Cut {}
 
 pub enum Body {
     Full(Option<Bytes>),

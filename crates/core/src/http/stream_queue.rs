@@ -6,12 +6,11 @@
 
 use bytes::Bytes;
 use std::collections::VecDeque;
+use std::fmt;
 use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use tokio::sync::oneshot;
-
-use crate::http::body::Cut;
 
 struct State {
     /// Each with the signal its writer waits on, if any ([`FrameSender::push_written`]).
@@ -39,6 +38,19 @@ impl Inner {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// A response body that broke off: hyper closes the connection instead of ending the
+/// message, so the client sees the response cut, never complete.
+#[derive(Debug)]
+pub struct Cut;
+
+impl fmt::Display for Cut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("response body cut")
+    }
+}
+
+impl std::error::Error for Cut {}
 
 /// The session's end of a stream.
 pub struct FrameSender {
