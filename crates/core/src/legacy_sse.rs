@@ -13,9 +13,10 @@ use crate::http::body::Body;
 use crate::http::reply::{self, Reply};
 use crate::http::sse;
 use crate::jsonrpc::{self, ParseError};
-use crate::server::pipeline::request_head;
-use crate::server::{Peer, Shared};
+use crate::net::peer::request_head;
+use crate::net::peer::Peer;
 use crate::streamable::session::Session;
+use crate::streamable::shared::Shared;
 
 /// The path clients post to while the SSE endpoint is enabled.
 pub const MESSAGES_PATH: &str = "/messages";

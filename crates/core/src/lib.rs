@@ -29,5 +29,6 @@ pub use host::{
     AuthOutcome, BodyEnd, CreateReason, Host, HostEvent, LogLevel, RequestHead, ResponseLike,
     ServerOutcome,
 };
-pub use server::{Replayed, Server};
+pub use server::Server;
 pub use session::SendError;
+pub use streamable::event_store::Replayed;

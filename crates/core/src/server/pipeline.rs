@@ -1,18 +1,18 @@
 //! The order of checks every request goes through (CONTRACT §3).
 
 use http::{header, Method, Request, StatusCode};
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use std::sync::Arc;
 
 use crate::auth::protected_resource::{is_metadata_path, metadata_json};
-use crate::host::{HostEvent, RequestHead};
+use crate::host::HostEvent;
 use crate::http::hook::{self, Hooked};
-use crate::http::limits::{BodyHold, RequestDeadline};
+use crate::http::limits::RequestDeadline;
 use crate::http::rebinding::Refusal;
 use crate::http::reply::{self, Reply};
 use crate::legacy_sse::MESSAGES_PATH;
-use crate::server::{Peer, Shared};
+use crate::net::peer::{request_head, Peer};
+use crate::streamable::shared::Shared;
 
 impl Shared {
     pub(crate) async fn handle(self: Arc<Self>, req: Request<Incoming>, peer: Peer) -> Reply {
@@ -133,144 +133,5 @@ impl Shared {
             return res;
         }
         reply::empty(StatusCode::NOT_FOUND)
-    }
-}
-
-impl Shared {
-    /// A request body of an MCP endpoint within `maxBodySize`: 413 as soon as the declared
-    /// length or the bytes read cross it, 408 when it has not arrived by `requestTimeout`,
-    /// 503 when the server-wide `maxBufferedBodyBytes` is spent, 400 when it breaks off (a
-    /// client that left sees nothing of it).
-    pub(crate) async fn read_request_body(
-        &self,
-        parts: &http::request::Parts,
-        body: Incoming,
-    ) -> Result<Vec<u8>, Reply> {
-        let max = self.config.max_body_size;
-        let declared = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if let (Some(max), Some(len)) = (max, declared) {
-            if len > max as u64 {
-                return Err(too_large(max));
-            }
-        }
-        let mut hold = self.limits.hold_body();
-        let reading = read_body(body, max, &mut hold);
-        let read = match RequestDeadline::of(parts) {
-            Some(deadline) => tokio::time::timeout_at(deadline.into(), reading)
-                .await
-                .unwrap_or(Err(BodyError::TimedOut)),
-            None => reading.await,
-        };
-        read.map_err(|e| match e {
-            BodyError::TooLarge => too_large(max.unwrap_or_default()),
-            BodyError::TimedOut => {
-                let limit = self.limits.request_timeout.unwrap_or_default();
-                self.limits.report("requestTimeout", || {
-                    format!(
-                        "[mcp-proxy] request body not received within {}ms (requestTimeout): answered 408",
-                        limit.as_millis()
-                    )
-                });
-                reply::request_timeout(self.limits.request_timeout)
-            }
-            BodyError::OverBudget => {
-                self.limits.report("maxBufferedBodyBytes", || {
-                    "[mcp-proxy] request bodies being received hold maxBufferedBodyBytes: answered 503"
-                        .to_string()
-                });
-                let mut res = reply::closing(reply::error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    -32000,
-                    "Service Unavailable: too many request bodies are being received; retry later",
-                    None,
-                ));
-                res.headers_mut()
-                    .insert(header::RETRY_AFTER, http::HeaderValue::from_static("1"));
-                res
-            }
-            BodyError::Broken => reply::unreadable_body(),
-        })
-    }
-}
-
-/// Reads a request body, refusing more than `max` bytes as soon as they are seen, and
-/// counting what it holds against the server-wide budget.
-async fn read_body(
-    body: Incoming,
-    max: Option<usize>,
-    hold: &mut BodyHold<'_>,
-) -> Result<Vec<u8>, BodyError> {
-    let mut body = body;
-    let mut buf = Vec::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|_| BodyError::Broken)?;
-        if let Ok(data) = frame.into_data() {
-            if max.is_some_and(|max| buf.len() + data.len() > max) {
-                return Err(BodyError::TooLarge);
-            }
-            if !hold.grow(data.len()) {
-                return Err(BodyError::OverBudget);
-            }
-            buf.extend_from_slice(&data);
-        }
-    }
-    Ok(buf)
-}
-
-/// 413 with `Connection: close`: the rest of the body is not read.
-fn too_large(max: usize) -> Reply {
-    let message = format!("Payload Too Large: request body exceeds {max} bytes");
-    reply::closing(reply::error(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        -32600,
-        &message,
-        None,
-    ))
-}
-
-#[derive(Debug)]
-enum BodyError {
-    TooLarge,
-    TimedOut,
-    /// `maxBufferedBodyBytes` is spent.
-    OverBudget,
-    /// The client went away or sent a malformed body.
-    Broken,
-}
-
-/// The identity of the next HTTP exchange (see [`RequestHead::exchange`]).
-static NEXT_EXCHANGE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
-pub(crate) fn request_head(parts: &http::request::Parts, peer: Peer) -> RequestHead {
-    RequestHead {
-        exchange: NEXT_EXCHANGE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        method: parts.method.as_str().to_string(),
-        url: parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| "/".into()),
-        http_version: match parts.version {
-            http::Version::HTTP_10 => "1.0".into(),
-            http::Version::HTTP_2 => "2.0".into(),
-            _ => "1.1".into(),
-        },
-        headers: parts
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    crate::http::header_text::text(v).into_owned(),
-                )
-            })
-            .collect(),
-        remote_address: peer.addr.ip().to_canonical().to_string(),
-        remote_port: peer.addr.port(),
-        encrypted: peer.encrypted,
     }
 }

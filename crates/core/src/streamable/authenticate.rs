@@ -8,7 +8,7 @@ use crate::auth::api_key::{api_key_from_headers, api_key_matches, API_KEY_UNAUTH
 use crate::auth::challenge::{Challenge, InsufficientScope};
 use crate::host::{AuthOutcome, HostEvent, RequestHead};
 use crate::http::reply::{self, Reply};
-use crate::server::Shared;
+use crate::streamable::shared::Shared;
 
 const AUTH_FAILED: &str = "Unauthorized: Authentication failed";
 const AUTH_ERROR: &str = "Unauthorized: Authentication error";

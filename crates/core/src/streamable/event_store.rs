@@ -164,6 +164,13 @@ impl EventStore {
     }
 }
 
+/// What a user-supplied store replayed: the events after the id, and their stream.
+pub struct Replayed {
+    /// `(event id, message JSON)` in order.
+    pub events: Vec<(String, String)>,
+    pub stream: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,8 +5,10 @@ pub(crate) mod authenticate;
 pub mod event_store;
 pub mod modern;
 pub(crate) mod post;
+pub(crate) mod request_body;
 pub mod session;
 pub mod session_store;
+pub(crate) mod shared;
 
 use http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use hyper::body::Incoming;
@@ -17,9 +19,10 @@ use crate::host::HostEvent;
 use crate::http::reply::{self, Reply, SESSION_HEADER};
 use crate::http::sse;
 use crate::jsonrpc;
-use crate::server::pipeline::request_head;
-use crate::server::{Peer, Shared};
+use crate::net::peer::request_head;
+use crate::net::peer::Peer;
 use crate::streamable::session::{ResumeError, Session};
+use crate::streamable::shared::Shared;
 
 const PROTOCOL_HEADER: &str = "mcp-protocol-version";
 

@@ -13,11 +13,12 @@ use crate::http::body::Cut;
 use crate::http::reply::{self, Reply, SESSION_HEADER};
 use crate::http::stream_queue::FrameReceiver;
 use crate::jsonrpc::{self, ParseError, Posted, PRIMING_PROTOCOL_VERSION};
-use crate::server::pipeline::request_head;
-use crate::server::{Peer, Shared};
+use crate::net::peer::request_head;
+use crate::net::peer::Peer;
 use crate::streamable::authenticate::Authenticated;
 use crate::streamable::event_store::EventStore;
 use crate::streamable::session::{Answer, OpenError, PostStream, Session, Store, Takeover};
+use crate::streamable::shared::Shared;
 use crate::streamable::{accepts, bad_request, check_protocol_version, header, session_not_found};
 
 fn ended_before_answer(id: Option<&str>) -> Reply {

@@ -2,38 +2,15 @@
 //! its `Response` back (head, chunks, end). A client that goes away cancels the request:
 //! the host hears `ModernCancel` and aborts the handler's signal.
 
-use bytes::Bytes;
 use http::StatusCode;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-use crate::host::{HostEvent, RequestHead, ServerOutcome};
+use super::state::ModernWrite;
+use crate::host::{HostEvent, RequestHead};
 use crate::http::body::Body;
 use crate::http::reply::{self, Reply};
-use crate::server::Shared;
-
-/// What the host writes for a served request, in order.
-#[derive(Debug)]
-pub enum ModernWrite {
-    /// Status, status text, every header line.
-    Head {
-        status: u16,
-        status_text: Option<String>,
-        headers: Vec<(String, String)>,
-    },
-    Chunk(Bytes),
-    End,
-    /// A whole answer in one write (a JSON response).
-    Whole {
-        status: u16,
-        headers: Vec<(String, String)>,
-        body: Bytes,
-    },
-    /// `createServer` or `onConnect` failed: answered as on the 2025 path.
-    Failed(ServerOutcome),
-}
-
-pub(crate) type WriteSender = mpsc::UnboundedSender<ModernWrite>;
+use crate::streamable::shared::Shared;
 
 /// While armed, the exchange is in flight: dropping it (the client left, or the stream
 /// broke off) forgets the writer and tells the host to cancel.

@@ -8,123 +8,28 @@ mod envelope_schema;
 mod exchange;
 mod ladder;
 mod listen;
+pub(crate) mod state;
 
-pub use exchange::ModernWrite;
-pub use listen::Notice;
+pub use self::listen::Notice;
+pub use self::state::{ListenOutcome, ModernWrite};
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use crate::config::ON_CLOSE_TIMEOUT;
-use crate::host::waiters::Waiters;
-use crate::host::{HostEvent, RequestHead, ServerOutcome};
+use crate::host::{HostEvent, RequestHead};
 use crate::http::body::Body;
 use crate::http::header_text;
 use crate::http::reply::{self, Reply};
 use crate::http::stream_queue;
 use crate::jsonrpc;
-use crate::server::Shared;
-use exchange::WriteSender;
-use ladder::{Route, StandardHeaders, FIRST_MODERN_VERSION, PROTOCOL_VERSION_KEY};
-use listen::{Filter, Listen};
+use crate::streamable::shared::Shared;
 
-/// What the host says about the server it created for a listen stream.
-#[derive(Debug)]
-pub enum ListenOutcome {
-    /// The server's declared capabilities and `serverInfo`, as JSON text.
-    Ready {
-        capabilities: String,
-        server_info: String,
-    },
-    Failed(ServerOutcome),
-}
-
-/// The leg's state inside the server.
-#[derive(Default)]
-pub(crate) struct State {
-    exchanges: Mutex<HashMap<u64, WriteSender>>,
-    listens: Mutex<HashMap<u64, Listen>>,
-    ready: Waiters<ListenOutcome>,
-    released: Waiters<()>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl State {
-    fn register_exchange(&self, token: u64, tx: WriteSender) {
-        lock(&self.exchanges).insert(token, tx);
-    }
-
-    fn forget_exchange(&self, token: u64) {
-        lock(&self.exchanges).remove(&token);
-    }
-
-    /// A write of the host for exchange `token`; false when nobody reads it any more.
-    pub(crate) fn write(&self, token: u64, write: ModernWrite) -> bool {
-        let done = matches!(
-            write,
-            ModernWrite::End | ModernWrite::Whole { .. } | ModernWrite::Failed(_)
-        );
-        let mut exchanges = lock(&self.exchanges);
-        let sent = exchanges
-            .get(&token)
-            .is_some_and(|tx| tx.send(write).is_ok());
-        if done || !sent {
-            exchanges.remove(&token);
-        }
-        sent
-    }
-
-    pub(crate) fn listen_ready(&self, token: u64, outcome: ListenOutcome) -> bool {
-        self.ready.answer(token, outcome)
-    }
-
-    pub(crate) fn listen_released(&self, token: u64) {
-        self.released.answer(token, ());
-    }
-
-    /// Feeds `notice` to every listen stream whose filter accepts it.
-    pub(crate) fn notify(&self, notice: &Notice) {
-        let mut listens = lock(&self.listens);
-        // A reader further behind than `sseMaxQueuedBytes` is cut off (its response breaks
-        // off without the closing result, which the client sees as a broken stream).
-        listens.retain(|_, listen| match listen.frame(notice) {
-            Some(frame) => listen.sink.push(frame).is_ok(),
-            None => !listen.sink.is_closed(),
-        });
-    }
-
-    pub(crate) fn listen_count(&self) -> usize {
-        lock(&self.listens).len()
-    }
-
-    /// Ends every listen stream with its closing result; the returned waits end when the
-    /// host has released each stream's server (`onClose`).
-    fn close_listens(&self) -> Vec<crate::host::waiters::Waiting<'_, ()>> {
-        let listens: Vec<(u64, Listen)> = lock(&self.listens).drain().collect();
-        listens
-            .into_iter()
-            .map(|(token, listen)| {
-                let waiting = self.released.register(token);
-                let _ = listen
-                    .sink
-                    .push(listen::closing_result(&listen.id, &listen.server_info));
-                waiting
-            })
-            .collect()
-    }
-
-    /// For an environment going away: drop everything without a word to the host.
-    pub(crate) fn stop_now(&self) {
-        lock(&self.listens).clear();
-        lock(&self.exchanges).clear();
-    }
-}
+use self::ladder::{Route, StandardHeaders, FIRST_MODERN_VERSION, PROTOCOL_VERSION_KEY};
+use self::listen::{Filter, Listen};
+use self::state::lock;
 
 /// `application/json` as the media type, parameters allowed (the SDK's `isJsonContentType`).
 fn is_json(headers: &HeaderMap) -> bool {
