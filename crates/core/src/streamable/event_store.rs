@@ -171,6 +171,27 @@ pub struct Replayed {
     pub stream: String,
 }
 
+/// Where a session's events are kept for resumption.
+pub enum Store {
+    /// A store in Rust: the bounded in-memory `EventStore`.
+    Memory(Box<dyn EventLog>),
+    /// A user-supplied SDK `EventStore` in JS: the host stores each event before sending
+    /// it and passes its id along; replay goes through the host. One such store is shared
+    /// by every session (and maybe by other servers), so the session names its streams
+    /// with a random prefix of its own: `<prefix>-<stream>`.
+    External { stream_prefix: String },
+}
+
+impl Store {
+    /// A user-supplied store, with a fresh stream prefix. No `_`: the SDK's example store
+    /// reads the stream back from an event id as the part before the first `_`.
+    pub fn external() -> Self {
+        Store::External {
+            stream_prefix: uuid::Uuid::new_v4().simple().to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 pub(crate) mod authenticate;
 pub mod event_store;
 pub mod modern;
+pub(crate) mod outcomes;
 pub(crate) mod post;
 pub(crate) mod request_body;
 pub mod session;

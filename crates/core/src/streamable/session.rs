@@ -7,59 +7,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
-use crate::auth::challenge::InsufficientScope;
 use crate::config::DEFAULT_SSE_MAX_QUEUED_BYTES;
-use crate::host::ResponseLike;
 use crate::http::sse;
 use crate::http::stream_queue::{self, FrameReceiver, FrameSender, PushError, WrittenSignal};
 use crate::jsonrpc::request_id;
 use crate::jsonrpc::{self, Outgoing};
-use crate::streamable::event_store::{EventLog, StreamId, STANDALONE_STREAM};
-
-/// Where a POST wants its answers.
-pub enum Answer {
-    /// An SSE stream.
-    Sse(FrameReceiver),
-    /// One JSON body once every response is in (the responses, in arrival order).
-    Json(oneshot::Receiver<Vec<String>>),
-}
-
-/// Replaces a POST's whole HTTP answer while its headers have not gone out.
-#[derive(Debug)]
-pub enum Takeover {
-    /// A response given whole (a Rust host, tests).
-    Response(ResponseLike),
-    /// `respondWith(response)` claimed the exchange at the call, before the host read the
-    /// response; it follows on `response`, answered through `Server::answer_claim(token)`.
-    Claimed {
-        token: u64,
-        response: oneshot::Receiver<ResponseLike>,
-    },
-    /// An error response carrying mcp-proxy's scope challenge, answered as a 403; `json` is
-    /// that JSON-RPC error response, which becomes the body.
-    InsufficientScope {
-        challenge: InsufficientScope,
-        json: String,
-    },
-}
-
-/// What `open_post_stream` gives the POST handler.
-pub struct PostStream {
-    pub id: StreamId,
-    pub answer: Answer,
-    /// The priming event, already stored, to write first.
-    pub prime: Option<Bytes>,
-    /// Fires when the exchange is taken over before anything was written.
-    pub takeover: oneshot::Receiver<Takeover>,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum OpenError {
-    /// The session has ended.
-    Closed,
-    /// This request id (canonical JSON) is already in flight in the session.
-    DuplicateId(String),
-}
+pub use crate::streamable::event_store::Store;
+use crate::streamable::event_store::{StreamId, STANDALONE_STREAM};
+pub use crate::streamable::outcomes::{
+    Answer, OpenError, PostStream, ResumeError, Resumed, SendError, Sent, Takeover,
+};
 
 /// A live SSE connection of a stream; `None` while no client listens.
 type Sink = Option<FrameSender>;
@@ -76,62 +33,6 @@ struct Stream {
 struct JsonCollector {
     responses: Vec<String>,
     done: Option<oneshot::Sender<Vec<String>>>,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum SendError {
-    /// The message is not JSON-RPC.
-    Invalid,
-    /// The session has ended.
-    Closed,
-}
-
-/// What a send did to the session, for the server to act on.
-#[derive(Debug, Default)]
-pub struct Sent {
-    /// The last response of a POST stream went out: the exchange is complete.
-    pub completed_exchange: bool,
-    /// This message cut its stream: the reader was more than `sseMaxQueuedBytes` behind.
-    pub cut_stream: bool,
-    /// For a message that is not a response: ready once its frame is in the client's socket
-    /// (or never will be). None when there is nothing to wait for (`written.rs`).
-    pub written: Option<WrittenSignal>,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum ResumeError {
-    /// The event id is unknown or evicted.
-    UnknownEvent,
-    /// The stream the id names still has a listener (the standalone stream's, or the POST
-    /// whose stream it is).
-    Conflict,
-}
-
-pub struct Resumed {
-    pub frames: Vec<Bytes>,
-    /// The rest of the stream, when it is still live.
-    pub live: Option<FrameReceiver>,
-}
-
-/// Where a session's events are kept for resumption.
-pub enum Store {
-    /// A store in Rust: the bounded in-memory `EventStore`.
-    Memory(Box<dyn EventLog>),
-    /// A user-supplied SDK `EventStore` in JS: the host stores each event before sending
-    /// it and passes its id along; replay goes through the host. One such store is shared
-    /// by every session (and maybe by other servers), so the session names its streams
-    /// with a random prefix of its own: `<prefix>-<stream>`.
-    External { stream_prefix: String },
-}
-
-impl Store {
-    /// A user-supplied store, with a fresh stream prefix. No `_`: the SDK's example store
-    /// reads the stream back from an event id as the part before the first `_`.
-    pub fn external() -> Self {
-        Store::External {
-            stream_prefix: uuid::Uuid::new_v4().simple().to_string(),
-        }
-    }
 }
 
 struct State {
@@ -678,6 +579,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::ResponseLike;
     use crate::streamable::event_store::EventStore;
 
     fn session(store: bool) -> Session {
