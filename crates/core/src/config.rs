@@ -1,4 +1,7 @@
 //! Server options, each bound with its named default.
+//!
+//! It holds values only: it never opens a file or a socket (TLS files are read by `net/tls.rs`)
+//! and imports only the option types of the layers (leaf files).
 
 use std::time::Duration;
 

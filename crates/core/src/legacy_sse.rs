@@ -1,6 +1,8 @@
 //! The legacy HTTP+SSE transport (MCP 2024-11-05; CONTRACT §8): `GET /sse` opens a session
 //! whose one SSE stream carries every server message, and the client posts to
 //! `/messages?sessionId=<id>`. A client that disconnects ends the session.
+//!
+//! It reuses the Streamable HTTP sessions (`streamable/`); nothing imports it but the pipeline.
 
 use bytes::Bytes;
 use http::request::Parts;

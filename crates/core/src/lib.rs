@@ -1,6 +1,13 @@
 //! The MCP Streamable HTTP server core of mcp-proxy-native: HTTP on hyper, sessions,
-//! streams, routing, SSE framing, the event store. It knows nothing of napi: the host
-//! that runs MCP servers (JavaScript, or a Rust test double) plugs in through [`Host`].
+//! streams, routing, SSE framing, the event store. It knows nothing of napi, child processes
+//! or Redis: whatever runs the MCP servers (the JS bridge in `src/`, a Rust test double, the
+//! stdio upstream later) plugs in through [`Host`].
+//!
+//! Layers, bottom to top (each imports only the ones before it; `ARCHITECTURE.md` at the
+//! repository root is the map): `config.rs` and `host/` (the vocabulary: options, the upstream
+//! seam), `auth/` and `jsonrpc/` (pure protocol text), `http/` (HTTP pieces), `net/` (the
+//! socket side), `streamable/` (sessions, their stores, and the Streamable HTTP routes with
+//! the 2026-07-28 leg), `legacy_sse.rs`, and `server/` (listener, pipeline, [`Server`]).
 
 // An early return of the HTTP answer (`Result<_, Reply>`) happens once per request, at most;
 // boxing it would cost an allocation on the error path and buy nothing.

@@ -1,4 +1,6 @@
 //! The `apiKey` option (CONTRACT §5.4): the `X-API-Key` check and its 401 answer.
+//!
+//! It never sees sessions; the pipeline and `authenticate` decide when to check.
 
 use subtle::ConstantTimeEq;
 

@@ -11,6 +11,8 @@
 //! URL nobody serves, while the inserted form is the one the MCP TypeScript SDK client
 //! probes itself (`buildWellKnownPath`, trailing slash of the path dropped) and the one
 //! [`is_metadata_path`] answers.
+//!
+//! It never serves a request itself: the pipeline does.
 
 use serde_json::{Map, Value};
 

@@ -1,6 +1,11 @@
 //! The boundary to whatever runs the MCP server (the JS side, or a Rust test double).
 //! The core tells the host what happened through fire-and-forget [`HostEvent`]s; the host
 //! answers through methods of [`crate::Server`] (`server_ready`, `send`, `session_closed`...).
+//!
+//! This is the core's upstream seam: the JS bridge (`src/`) implements [`Host`] today,
+//! `crates/stdio` (the command line's child process) will be another. It must never depend on
+//! how the host runs servers: no napi, no child process, no JSON of its own beyond the text it
+//! carries.
 
 pub(crate) mod waiters;
 

@@ -2,6 +2,8 @@
 //! (`CreateServer`, `CloseSession`, `Replay`, `Authenticate`) registers here; the wait is
 //! forgotten when the waiting request goes away, so a late answer finds nobody and a
 //! callback that never settles pins nothing.
+//!
+//! It knows tokens and answers only: never what an answer means.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};

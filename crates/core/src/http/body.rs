@@ -1,4 +1,7 @@
 //! The response body: a complete buffer, or an SSE stream fed by a session.
+//!
+//! It never decides what to send: routes and sessions fill it; it only hands frames to hyper
+//! and reports a cut.
 
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};

@@ -1,4 +1,6 @@
 //! CORS response headers (CONTRACT §7). Applied only to requests that carry `Origin`.
+//!
+//! It never refuses a request (that is `rebinding.rs`): it only adds headers.
 
 use http::{HeaderMap, HeaderValue};
 

@@ -2,6 +2,8 @@
 //! `é` sent as UTF-8 reads `Ã©` and a lone byte 0xE9 reads `é`, in `req.headers` and
 //! `rawHeaders` as behind mcp-proxy, and in the 2026-07-28 ladder's header checks as in the
 //! SDK (whose Fetch `Headers` hold the same latin-1 strings). Nothing is lost or replaced.
+//!
+//! It never rejects or rewrites a value.
 
 use http::HeaderValue;
 use std::borrow::Cow;

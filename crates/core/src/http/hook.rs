@@ -6,6 +6,9 @@
 //! through [`Hooks::write`], or leaves it alone and the request falls through to the rest
 //! of the pipeline. That order serves FastMCP 3.x (whose hook answers 404 itself) and 4.x
 //! (whose hook leaves unknown paths open).
+//!
+//! It never reads a body for an MCP endpoint (those go to `streamable/request_body.rs`) and
+//! never applies `maxBodySize`.
 
 use bytes::Bytes;
 use http_body_util::BodyExt;

@@ -2,6 +2,8 @@
 //! connections, bytes buffered for request bodies still arriving, and the time a request
 //! may take to arrive. Each refusal is logged through the host, at most once a second per
 //! kind, so a flood cannot flood the log too.
+//!
+//! It counts and reports; the routes and the listener decide what to answer.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

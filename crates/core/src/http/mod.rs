@@ -1,4 +1,12 @@
-//! HTTP pieces.
+//! HTTP pieces the routes build answers from, each knowing one part of the protocol and no
+//! MCP session: response bodies (`body.rs`: a buffer, an SSE stream, a host's pipe), the
+//! bounded queue behind an SSE stream (`stream_queue.rs`) and its framing (`sse.rs`),
+//! replies (`reply.rs`), header text as Node reads it (`header_text.rs`), `Host`/`Origin`
+//! checks (`rebinding.rs`), CORS (`cors.rs`), the server-wide limits (`limits.rs`) and the
+//! `onUnhandledRequest` exchange with the host (`hook.rs`, with `pipe.rs`).
+//!
+//! Below everything that serves a request: nothing here imports `net/`, `streamable/`,
+//! `legacy_sse.rs` or `server/`.
 
 pub mod body;
 pub mod cors;

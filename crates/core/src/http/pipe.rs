@@ -2,6 +2,8 @@
 //! to the response body hyper polls. The writer is never blocked: a write past the window is
 //! still taken, but reported as `Full`, and the pipe calls `on_drain` once the reader has
 //! caught up. That is `res.write()` returning false and `'drain'` following, as in Node.
+//!
+//! It never blocks the writer and never knows what the bytes are.
 
 use bytes::Bytes;
 use std::collections::VecDeque;

@@ -1,6 +1,8 @@
 //! DNS-rebinding protection (CONTRACT §2 `allowedHosts`/`allowedOrigins`): a page on
 //! evil.example that resolves its name to 127.0.0.1 reaches a local server with
 //! `Host: evil.example`; refusing foreign `Host` and `Origin` values stops it.
+//!
+//! It only judges headers: the pipeline answers the 403.
 
 use http::HeaderMap;
 

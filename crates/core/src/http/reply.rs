@@ -1,4 +1,6 @@
 //! Building the answers the transport gives: JSON-RPC errors, SSE heads, Response-likes.
+//!
+//! It never looks at sessions or the host: callers pass in what the answer says.
 
 use bytes::Bytes;
 use http::{header, HeaderName, HeaderValue, Response, StatusCode};

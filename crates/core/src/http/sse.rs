@@ -1,4 +1,6 @@
 //! Server-Sent Events framing (WHATWG HTML §9.2): what goes on the wire of a stream.
+//!
+//! Text only: it never queues, stores or sends.
 
 use bytes::Bytes;
 

@@ -3,6 +3,8 @@
 //! count, so a burst of small messages (a 50 000-request batch) fits. A reader further behind
 //! than the bound is cut: its queue is freed at once and its response breaks off, never
 //! ending as if complete; what it missed stays in the event store for `Last-Event-ID`.
+//!
+//! It never frames or stores events (that is `sse.rs` and the event store): it queues bytes.
 
 use bytes::Bytes;
 use std::collections::VecDeque;

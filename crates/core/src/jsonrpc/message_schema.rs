@@ -2,6 +2,8 @@
 //! silently drops a message that fails it (its `Protocol` only reports it to `onerror`),
 //! so a request the transport let through would never be answered: refusing it here is
 //! what the SDK's own HTTP transport does (400 -32700, "Invalid JSON-RPC message").
+//!
+//! It checks shapes only; it never answers (the POST route does).
 
 use serde::Deserialize;
 use serde_json::value::RawValue;

@@ -1,6 +1,9 @@
 //! JSON-RPC 2.0 as the transport needs it: classify what a client posted and what the
 //! server sends, without building a full value tree. Ids are kept as canonical JSON text
 //! (`request_id`): `1` and `"1"` differ, `1.0` and `1` do not, as in JS.
+//!
+//! The folder holds message parsing (`mod.rs`), the SDK's message schema (`message_schema.rs`)
+//! and request ids (`request_id.rs`). It never does I/O and never knows sessions or HTTP.
 
 pub(crate) mod message_schema;
 pub mod request_id;

@@ -2,6 +2,8 @@
 //! with `JSON.stringify` of it, so `1.0` comes back as `1` and `"\u0041"` as `"A"`: the
 //! transport keys every id by that canonical text, so a response always finds its request.
 //! Ids whose value does not survive the trip through a JS number are refused.
+//!
+//! It never keeps ids: callers key their maps with the canonical text.
 
 use std::borrow::Cow;
 

@@ -2,6 +2,8 @@
 //! answered 408 as Node does) and how long an idle keep-alive connection stays open
 //! (`keepAliveTimeout`, closed silently). hyper's own header timer would close without an
 //! answer and cannot tell the two apart, so the connection's I/O is watched here instead.
+//!
+//! It never reads or writes HTTP itself: hyper does; it only watches the I/O.
 
 use http_body::{Frame, SizeHint};
 use std::future::Future;

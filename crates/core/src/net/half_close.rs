@@ -9,6 +9,8 @@
 //! then close); past it the client counts as gone, as before. Event streams (`GET` with
 //! `Accept: text/event-stream`: GET /mcp, the legacy GET /sse) last as long as the client,
 //! so for them the end passes at once and a client that leaves is seen at once.
+//!
+//! It never answers a request: it only decides when the end of input counts.
 
 use std::future::Future;
 use std::io;

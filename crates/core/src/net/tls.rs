@@ -1,5 +1,7 @@
 //! HTTPS (`sslCert`, `sslKey`, `sslCa`): PEM files into a rustls server config. Every error
 //! names the file, so a misconfigured start rejects with something a person can act on.
+//!
+//! It reads certificates at start only; it never handles a connection (the listener does).
 
 use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;

@@ -1,6 +1,8 @@
 //! The connection wrappers (`connection::Watched`, `half_close::HalfClosed`) change only how a
 //! connection is read; writing goes straight to the wrapped IO. One definition of that
 //! pass-through keeps the two from drifting apart (vectored writes, flush, shutdown).
+//!
+//! It never changes what is written.
 
 /// Implements `AsyncWrite` for `$wrapper<S>` by forwarding every call to its `io` field.
 macro_rules! write_through {

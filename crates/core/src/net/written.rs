@@ -9,6 +9,8 @@
 //! the connection's IO ([`SignalWrites`]) drops them once hyper has flushed what it buffered,
 //! or at once while the socket is full: then the client is behind, and waiting would only pace
 //! the writer to the client (Node buffers and goes on too).
+//!
+//! It never delays a write: it only reports when one is done.
 
 use std::io;
 use std::pin::Pin;

@@ -1,5 +1,10 @@
-//! The listener: binds, accepts, serves HTTP/1.1 with hyper, reaps idle sessions, and shuts
-//! down gracefully. Also the host-facing handle, [`Server`].
+//! The top of the core: binds the listeners, accepts connections and serves HTTP/1.1 on
+//! them with hyper (through `net/`), reaps idle sessions, shuts down gracefully, and is the
+//! host-facing handle, [`Server`], whose methods carry the host's answers in. Each request
+//! goes through the routing pipeline (`pipeline.rs`).
+//!
+//! Nothing in the crate imports this folder (the crate root re-exports [`Server`]); it must
+//! never hold protocol logic of its own: that belongs to the routes it calls.
 
 pub(crate) mod pipeline;
 

@@ -1,4 +1,7 @@
-//! The order of checks every request goes through (CONTRACT §3).
+//! The order of checks every request goes through (CONTRACT §3): Host/Origin, CORS,
+//! `/ping`, the `onUnhandledRequest` hook, the protected resource metadata, the API key,
+//! then the route (`streamable/`, `legacy_sse.rs`). It decides *which* route answers and
+//! never *how*: no route's logic lives here, and no route imports it.
 
 use http::{header, Method, Request, StatusCode};
 use hyper::body::Incoming;

@@ -1,5 +1,8 @@
 //! The `authenticate` callback and the API key on the Streamable HTTP routes
 //! (CONTRACT §5.1, §5.4): who may talk to a session, decided before any session lookup.
+//!
+//! It never looks up a session: it runs before any lookup, so an unauthenticated client learns
+//! nothing about which sessions exist.
 
 use http::{HeaderValue, StatusCode};
 use std::sync::Arc;

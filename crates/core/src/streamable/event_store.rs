@@ -1,6 +1,10 @@
 //! The bounded in-memory event store of one session: every event sent on any of its
 //! streams, kept so a client that lost a stream can resume it with `Last-Event-ID`.
 //! Event ids are `<stream>_<seq>`: unique across the session and naming their stream.
+//!
+//! This is the event-store seam: [`EventLog`] is one session's log, and [`Store::External`]
+//! hands storage to the host (an SDK `EventStore`, or `crates/cluster`'s Redis log later). It
+//! never sends anything: the session pushes what it stores.
 
 use bytes::Bytes;
 use std::collections::VecDeque;

@@ -1,5 +1,7 @@
 //! POST on the Streamable HTTP endpoint (CONTRACT §4.1): the checks in order, new
 //! sessions, and the answer of an exchange (SSE, JSON, or a takeover).
+//!
+//! It never reads the socket or frames events itself: it asks the session and `http/` for that.
 
 use bytes::Bytes;
 use http::{Request, StatusCode};
@@ -16,10 +18,12 @@ use crate::jsonrpc::{self, ParseError, Posted, PRIMING_PROTOCOL_VERSION};
 use crate::net::peer::request_head;
 use crate::net::peer::Peer;
 use crate::streamable::authenticate::Authenticated;
+use crate::streamable::endpoint::{
+    accepts, bad_request, check_protocol_version, header, session_not_found,
+};
 use crate::streamable::event_store::EventStore;
 use crate::streamable::session::{Answer, OpenError, PostStream, Session, Store, Takeover};
 use crate::streamable::shared::Shared;
-use crate::streamable::{accepts, bad_request, check_protocol_version, header, session_not_found};
 
 fn ended_before_answer(id: Option<&str>) -> Reply {
     reply::error(

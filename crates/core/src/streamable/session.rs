@@ -1,5 +1,7 @@
 //! One MCP session: its streams, which stream each in-flight request answers on, and its
 //! event store. Pure state: no I/O beyond pushing frames into channels.
+//!
+//! It never dispatches to the host or touches a socket; routes and the server do.
 
 use bytes::Bytes;
 use std::collections::HashMap;

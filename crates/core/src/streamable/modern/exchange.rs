@@ -1,6 +1,8 @@
 //! One served 2026-07-28 request: the host runs the SDK's per-request machinery and writes
 //! its `Response` back (head, chunks, end). A client that goes away cancels the request:
 //! the host hears `ModernCancel` and aborts the handler's signal.
+//!
+//! It never parses the host's response: it forwards what the host writes.
 
 use http::StatusCode;
 use std::sync::Arc;

@@ -7,6 +7,8 @@
 //! problem is a type deep in the SDK's zod schema (a non-string version, a bad `logLevel`,
 //! a `clientInfo` without `version`...) is handed to the SDK as it is ([`Route::Sdk`]): the
 //! SDK rejects it there, before the server factory runs.
+//!
+//! It never calls the host: its answers are the ones that need no server.
 
 use http::StatusCode;
 use serde_json::{json, Map, Value};

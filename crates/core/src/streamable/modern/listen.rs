@@ -1,6 +1,8 @@
 //! `subscriptions/listen` streams (MCP 2026-07-28, basic/patterns/subscriptions): held here,
 //! acknowledged with the honored filter, fed by `notify.*` with the listen request's id as
 //! `subscriptionId`, ended with the graceful result on `close()`. No JS per event.
+//!
+//! It never calls the host per event.
 
 use bytes::Bytes;
 use serde_json::{json, Map, Value};

@@ -3,6 +3,8 @@
 //! `MCP-Protocol-Version` names a modern revision) is classified here, after the API key,
 //! body limit and `authenticate`; the ladder's answers need no JS; each served request is
 //! one exchange with the host (`exchange.rs`); listen streams live here (`listen.rs`).
+//!
+//! It never touches a 2025 session: the 2026-07-28 leg is sessionless.
 
 mod envelope_schema;
 mod exchange;
@@ -33,7 +35,7 @@ use self::state::lock;
 
 /// `application/json` as the media type, parameters allowed (the SDK's `isJsonContentType`).
 fn is_json(headers: &HeaderMap) -> bool {
-    crate::streamable::header(headers, "content-type").is_some_and(|ct| {
+    crate::streamable::endpoint::header(headers, "content-type").is_some_and(|ct| {
         ct.split(';')
             .next()
             .unwrap_or("")
