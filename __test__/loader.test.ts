@@ -1,4 +1,4 @@
-// Issue 10: which binary the loader picks (lib/loader.js) and the error it gives, at import, when
+// Issue 10: which binary the loader picks (lib/addon/loader.js) and the error it gives, at import, when
 // it cannot load one. The choice for other platforms is checked on `locate` with that platform's
 // context and a real node_modules tree; loading is checked for real, in a Node process started in
 // a folder laid out as `npm install mcp-proxy-native` lays it out (a copy of this package without
@@ -14,8 +14,8 @@ import { needingGlibc299, withMachine } from "./elf-patch";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
-const { locate, hostContext } = require("../lib/loader.js");
-const { PLATFORMS, platformName, packageName, binaryFile, detectLibc } = require("../lib/platform.js");
+const { locate, hostContext } = require("../lib/addon/loader.js");
+const { PLATFORMS, platformName, packageName, binaryFile, detectLibc } = require("../lib/addon/platform.js");
 const version: string = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).version;
 const devBinary = path.join(root, "native", "mcp-proxy-native.node");
 const here = hostContext();

@@ -1,11 +1,11 @@
-// Which copy of `@modelcontextprotocol/server` serves 2026-07-28 requests (lib/modernSdk.js):
+// Which copy of `@modelcontextprotocol/server` serves 2026-07-28 requests (lib/modern/sdk.js):
 // the application's own, loaded once on the first request, whoever asks meanwhile.
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { McpServer } from "@modelcontextprotocol/server";
 
 const require = createRequire(import.meta.url);
-const { SdkCopies } = require("../lib/modernSdk.js");
+const { SdkCopies } = require("../lib/modern/sdk.js");
 
 describe("the SDK copies", () => {
   it("give every request that asks while the first copy loads that same copy", async () => {

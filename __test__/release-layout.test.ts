@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { packMain } from "../scripts/release/pack-lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const { PLATFORMS, packageName, binaryFile } = createRequire(import.meta.url)("../lib/platform.js");
+const { PLATFORMS, packageName, binaryFile } = createRequire(import.meta.url)("../lib/addon/platform.js");
 const read = (file: string) => JSON.parse(readFileSync(path.join(root, file), "utf8"));
 const main = read("package.json");
 
@@ -52,7 +52,7 @@ describe("release layout", () => {
     const tarball = await packMain(tmp);
     const files = spawnSync("tar", ["tzf", tarball], { encoding: "utf8" }).stdout.trim().split("\n");
     expect(files.filter((f) => /\.(node|so|dll|dylib)$/.test(f))).toEqual([]);
-    expect(files).toEqual(expect.arrayContaining(["package/index.js", "package/index.d.ts", "package/lib/loader.js"]));
+    expect(files).toEqual(expect.arrayContaining(["package/index.js", "package/index.d.ts", "package/lib/addon/loader.js"]));
     const manifest = JSON.parse(spawnSync("tar", ["xzOf", tarball, "package/package.json"], { encoding: "utf8" }).stdout);
     expect(manifest.scripts).toBeUndefined();
     expect(manifest.devDependencies).toBeUndefined();

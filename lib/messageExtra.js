@@ -3,7 +3,7 @@
 // (CONTRACT §4.5, §11): `requestInfo` for SDK v1 servers, `request` (a Fetch `Request`) for
 // SDK v2 servers, as mcp-proxy 6.7's transports give them, and `authInfo`. Each is built from
 // the strings Rust sent only when something reads it: a v1 server never pays for `request`.
-const { headersFromRaw } = require("./request");
+const { headersFromRaw } = require("./http/request");
 
 /** `[name, value, …]` from Rust's `name\nvalue\n…` text. */
 function rawLines(headersText) {

@@ -1,4 +1,4 @@
 "use strict";
-// The compiled addon, loaded once at import (lib/loader.js says from where, and explains failures).
+// The compiled addon, loaded once at import (lib/addon/loader.js says from where, and explains failures).
 // Kept private: the public surface is index.js.
-module.exports = require("./loader").loadAddon();
+module.exports = require("./addon/loader").loadAddon();

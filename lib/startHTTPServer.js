@@ -3,15 +3,15 @@
 // callbacks Rust asks for. Everything protocol-shaped happens in Rust.
 const native = require("./native");
 const { nativeOptions, externalEventStore } = require("./options");
-const { IncomingMessageLike } = require("./request");
+const { IncomingMessageLike } = require("./http/request");
 const { messageExtra } = require("./messageExtra");
-const { ExchangeRequests } = require("./exchangeRequest");
+const { ExchangeRequests } = require("./http/exchangeRequest");
 const { NativeTransport } = require("./transport");
-const { isResponseLike, respondOutcome } = require("./responseLike");
-const { currentExchange } = require("./exchange");
-const { ServerResponseLike } = require("./response");
+const { isResponseLike, respondOutcome } = require("./http/responseLike");
+const { currentExchange } = require("./http/exchange");
+const { ServerResponseLike } = require("./http/response");
 const { isAuthInfo, principalFor } = require("./principal");
-const { createModernLeg } = require("./modern");
+const { createModernLeg } = require("./modern/handler");
 
 /**
  * The message of a thrown value: an Error's message, a string as is, else `String(value)`

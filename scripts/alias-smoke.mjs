@@ -111,7 +111,7 @@ process.on("exit", () => {
   if (!keep) rmSync(tmp, { recursive: true, force: true });
 });
 
-const { platformName, packageName, detectLibc } = createRequire(import.meta.url)("../lib/platform.js");
+const { platformName, packageName, detectLibc } = createRequire(import.meta.url)("../lib/addon/platform.js");
 const platform = platformName({ platform: process.platform, arch: process.arch, libc: detectLibc() });
 let tarball = arg("tarball");
 let platformTarball = arg("platform-tarball");

@@ -1,7 +1,7 @@
 // Development build of the addon, for a clone of the repository: `npm install` runs it (the
 // `prepare` script, which npm runs for the project itself and never when the package is installed
 // from a registry), `npm run build` forces it. It builds this machine's binary from source into
-// native/, which lib/loader.js prefers over an installed platform package. Skipped when the
+// native/, which lib/addon/loader.js prefers over an installed platform package. Skipped when the
 // binary is there and no Rust source is newer than it (after a `git pull` that changed the
 // Rust side, `npm install` rebuilds: a stale native/ would be loaded ahead of everything else).
 "use strict";

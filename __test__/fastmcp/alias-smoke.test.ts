@@ -18,7 +18,7 @@ import { packMain, packPlatform } from "../../scripts/release/pack-lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const script = path.join(root, "scripts", "alias-smoke.mjs");
-const { platformName, detectLibc } = createRequire(import.meta.url)("../../lib/platform.js");
+const { platformName, detectLibc } = createRequire(import.meta.url)("../../lib/addon/platform.js");
 
 interface Outcome {
   code: number;
@@ -136,7 +136,7 @@ describe.skipIf(!registryReachable)("README alias instructions with FastMCP, in 
 
   it("the main tarball ships JavaScript and no binary; the platform tarball ships the addon", () => {
     const main = spawnSync("tar", ["tzf", tarball], { encoding: "utf8" }).stdout.split("\n");
-    expect(main).toEqual(expect.arrayContaining(["package/index.mjs", "package/lib/loader.js"]));
+    expect(main).toEqual(expect.arrayContaining(["package/index.mjs", "package/lib/addon/loader.js"]));
     expect(main.filter((f) => f.endsWith(".node"))).toEqual([]);
     const platform = spawnSync("tar", ["tzf", platformTarball], { encoding: "utf8" }).stdout.split("\n");
     expect(platform.filter((f) => f.endsWith(".node"))).toHaveLength(1);

@@ -12,7 +12,7 @@ const fs = require("node:fs");
 const { elfProblem } = require("./elf");
 const { PACKAGE, PLATFORMS, platformName, packageName, binaryFile, detectLibc, glibcRuntime } = require("./platform");
 
-const ROOT = path.join(__dirname, "..");
+const ROOT = path.join(__dirname, "..", "..");
 const DEV_BINARY = path.join(ROOT, "native", "mcp-proxy-native.node");
 const OLDEST_GLIBC = "2.17";
 
@@ -36,7 +36,7 @@ function hostContext() {
     glibc: libc === "gnu" ? glibcRuntime() : undefined,
     env: process.env,
     devBinary: DEV_BINARY,
-    version: require("../package.json").version,
+    version: require("../../package.json").version,
     resolve: (request) => require.resolve(request, { paths: [ROOT] }),
     fileExists: fs.existsSync,
   };

@@ -5,10 +5,10 @@
 // machinery) from the application's copy of the SDK, and its `Response` goes back to Rust;
 // then `onClose` and `server.close()`. A server the SDK v1 built gets mcp-proxy 6.7's
 // refusal, which 2026 clients read as "fall back to initialize".
-const { isResponseLike } = require("./responseLike");
-const { SdkCopies, SDK } = require("./modernSdk");
+const { isResponseLike } = require("../http/responseLike");
+const { SdkCopies, SDK } = require("./sdk");
 const { createNotifier } = require("./notify");
-const { DEFAULT_CALLBACK_TIMEOUT_MS } = require("./options");
+const { DEFAULT_CALLBACK_TIMEOUT_MS } = require("../options");
 
 const REFUSAL_MESSAGE =
   "Unsupported protocol version: the server instance cannot serve the 2026-07-28 protocol revision. It was built by the 1.x MCP SDK (e.g. fastmcp <=4.x pulling mcp-proxy through its `^6.4.6` range), which does not declare `_supportedProtocolVersions`. Upgrade the framework that builds it, or serve only 2025-era clients (`modern: false`).";

@@ -1,7 +1,7 @@
 "use strict";
 // `notify`, the `ServerNotifier` `startHTTPServer` resolves with (mcp-proxy 6.7, CONTRACT §12):
 // it publishes list-changed and resource-updated events to open MCP 2026-07-28
-// `subscriptions/listen` streams (held in Rust, lib/modern.js passes them on). With no such
+// `subscriptions/listen` streams (held in Rust, lib/modern/handler.js passes them on). With no such
 // stream open, or the leg off, every method is a working no-op, as mcp-proxy 6.7's stub is.
 
 /**

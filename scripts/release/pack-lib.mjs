@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const { binaryFile } = createRequire(import.meta.url)("../../lib/platform.js");
+const { binaryFile } = createRequire(import.meta.url)("../../lib/addon/platform.js");
 
 /** `npm pack` in cwd (asynchronous: a test runner's worker keeps answering meanwhile). */
 async function npmPack(cwd, outDir) {

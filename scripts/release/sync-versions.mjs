@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm version X` runs this (the "version" script): every platform package (npm/*/package.json)
 // and the main package's optionalDependencies on them take the main package's new version, so
-// a release never pairs JavaScript with a binary of another version (lib/loader.js refuses that).
+// a release never pairs JavaScript with a binary of another version (lib/addon/loader.js refuses that).
 import { readFileSync, writeFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";

@@ -1,7 +1,7 @@
 // The platforms that ship a binary and how each is built on a Linux x64 machine: the Rust target
 // (with the glibc version cargo-zigbuild links against, as `.2.17`), the file cargo writes, and
 // extra flags for the C code (ring, mimalloc) where Zig's compiler needs them.
-// lib/platform.js names the same platforms for the loader; npm/<platform>/ holds each package.
+// lib/addon/platform.js names the same platforms for the loader; npm/<platform>/ holds each package.
 export const TARGETS = {
   "linux-x64-gnu": { rust: "x86_64-unknown-linux-gnu", glibc: "2.17", file: "libmcp_proxy_native.so" },
   "linux-arm64-gnu": { rust: "aarch64-unknown-linux-gnu", glibc: "2.17", file: "libmcp_proxy_native.so" },
