@@ -1,7 +1,9 @@
-//! The order of checks every request goes through (CONTRACT §3): Host/Origin, CORS,
-//! `/ping`, the `onUnhandledRequest` hook, the protected resource metadata, the API key,
-//! then the route (`streamable/`, `legacy_sse.rs`). It decides *which* route answers and
-//! never *how*: no route's logic lives here, and no route imports it.
+//! The order of checks every request goes through (CONTRACT §3): the CORS origin verdict,
+//! one `Host` header, `OPTIONS`, `/ping`, the path's form, `Host`/`Origin` (rebinding); then a
+//! path that is not an MCP endpoint goes to the `onUnhandledRequest` hook, the protected
+//! resource metadata, the API key and 404, and an MCP endpoint to the API key and its route
+//! (`streamable/`, `legacy_sse.rs`). It decides *which* route answers and never *how*: no
+//! route's logic lives here, and no route imports it.
 
 use http::{header, Method, Request, StatusCode};
 use hyper::body::Incoming;
