@@ -2,7 +2,8 @@
 //! waits for the host's answers, the limits and the running hooks and 2026-07-28 exchanges.
 //! Routes (`streamable/`, `legacy_sse.rs`, `server/pipeline.rs`) are `impl Shared` blocks in
 //! their own files and import this one; this file imports no route, so dependencies run one
-//! way: routes → shared → the session state, `http/`, `host/`.
+//! way: routes → shared → the session state, `http/`, `host/`. It must never import a route
+//! nor answer a request: it keeps the state, hands out tokens and ends sessions.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
