@@ -42,7 +42,7 @@ use crate::net::tls;
 use crate::net::written::{SignalWrites, WriteSignals};
 use crate::streamable::event_store::Replayed;
 use crate::streamable::session::{SendError, Takeover};
-use crate::streamable::session_store::MemorySessions;
+use crate::streamable::session_store::{MemorySessions, SessionStore};
 use crate::streamable::shared::{lock, Shared};
 use http::StatusCode;
 
@@ -252,8 +252,19 @@ async fn reaper(shared: Arc<Shared>) {
 }
 
 impl Server {
-    /// Binds and starts serving. Must be called inside a tokio runtime.
+    /// Binds and starts serving, with the sessions in this process's memory. Must be called
+    /// inside a tokio runtime.
     pub async fn bind(config: Config, host: Arc<dyn Host>) -> io::Result<Server> {
+        Self::bind_with_sessions(config, host, Box::new(MemorySessions::default())).await
+    }
+
+    /// As [`Server::bind`], keeping sessions in `sessions`: the session-store seam a store
+    /// shared by several processes (`crates/cluster`) plugs into.
+    pub async fn bind_with_sessions(
+        config: Config,
+        host: Arc<dyn Host>,
+        sessions: Box<dyn SessionStore>,
+    ) -> io::Result<Server> {
         let tls = match config.tls.any() {
             true => Some(TlsAcceptor::from(
                 tls::server_config(&config.tls)
@@ -272,7 +283,7 @@ impl Server {
             hooks: Hooks::new(host.clone(), limits.clone()),
             limits,
             host,
-            sessions: Box::new(MemorySessions::default()),
+            sessions,
             created: Waiters::default(),
             closed: Waiters::default(),
             replayed: Waiters::default(),
@@ -483,5 +494,33 @@ impl Server {
         self.shared.origin_verdicts.clear();
         self.shared.hooks.clear();
         lock(&self.shared.claims).clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::HostEvent;
+    use crate::streamable::session::Session;
+
+    struct Quiet;
+    impl Host for Quiet {
+        fn dispatch(&self, _: HostEvent) {}
+    }
+
+    #[tokio::test]
+    async fn serves_the_sessions_of_the_store_it_is_given() {
+        let store = MemorySessions::default();
+        let session = Session::new("kept".into(), Some("kept".into()), None, None);
+        assert!(store.insert_within(Arc::new(session), 1));
+        let config = Config {
+            host: "127.0.0.1".into(),
+            ..Config::default()
+        };
+        let server = Server::bind_with_sessions(config, Arc::new(Quiet), Box::new(store))
+            .await
+            .expect("bind");
+        assert_eq!(server.session_count(), 1);
+        server.stop_now();
     }
 }

@@ -1,9 +1,9 @@
 //! Where the server keeps its sessions by key. In memory, in this process, today; a store
 //! shared by several processes (Redis) would implement [`SessionStore`] too.
 //!
-//! This is the session-store seam `crates/cluster` plugs into (with a Registry of owners and a
-//! Forwarder to them, which the cluster crate will bring). It never creates or ends sessions:
-//! `shared.rs` decides.
+//! This is the session-store seam `crates/cluster` plugs into (`Server::bind_with_sessions`),
+//! with a Registry of owners and a Forwarder to them, which the cluster crate will bring. It
+//! never creates or ends sessions: `shared.rs` decides.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
