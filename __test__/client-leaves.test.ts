@@ -50,10 +50,11 @@ async function modernClient(url: URL) {
 }
 
 describe("a client that closes its listen stream (SDK v2 client.listen)", () => {
-  for (const [name, filter] of [
+  const filters: [string, { toolsListChanged: boolean; resourceSubscriptions?: string[] }][] = [
     ["without resource subscriptions", { toolsListChanged: true }],
     ["with resource subscriptions", { toolsListChanged: true, resourceSubscriptions: ["test://readme"] }],
-  ] as const) {
+  ];
+  for (const [name, filter] of filters) {
     it(`${name}: every release and onClose runs at once`, async () => {
       let acquired = 0;
       let released = 0;
