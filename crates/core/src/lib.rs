@@ -9,6 +9,8 @@
 pub mod auth;
 mod authenticate;
 pub mod body;
+mod body_buffer;
+mod body_pace;
 pub mod config;
 mod connection;
 pub mod cors;
