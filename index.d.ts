@@ -194,11 +194,23 @@ export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
   headersTimeout?: number;
   /** Head and body must arrive within this many ms of the head's start (a new connection's start for its first request), else 408 (default 300000, as Node; 0 = no limit). */
   requestTimeout?: number;
+  /**
+   * A request body (MCP endpoints and `onUnhandledRequest` routes alike) with no byte for this
+   * many ms gets 408 and the connection closes (default 10000; 0 = no limit). Not in mcp-proxy.
+   */
+  bodyIdleTimeout?: number;
+  /**
+   * Bytes per second a request body must average once it has taken longer than
+   * `bodyIdleTimeout`, else 408 and the connection closes (default 1024; 0 = no minimum).
+   * Not in mcp-proxy.
+   */
+  minBodyRate?: number;
   /** Connections open at once; a new one beyond it is answered 503 and closed (default 10000). */
   maxConnections?: number;
   /**
-   * Bytes of MCP request bodies still arriving, all connections together; a body that would
-   * cross it gets 503 (default 256 MiB; `false` = no budget).
+   * Bytes of MCP request bodies still arriving, all connections together, counted as the
+   * memory their buffers hold; a body that would cross it gets 503 (default 256 MiB;
+   * `false` = no budget).
    */
   maxBufferedBodyBytes?: number | false;
   /** How long createServer + onConnect may take, ms (default 30000). Not in mcp-proxy. */

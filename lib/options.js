@@ -21,6 +21,10 @@ const DEFAULT_CALLBACK_TIMEOUT_MS = 30_000;
 // Node's http.Server defaults.
 const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
+// MCP request bodies arrive in milliseconds: one quiet for 10 s, or slower than 1 KiB/s once
+// past those 10 s, is broken or hostile (crates/core/src/body_pace.rs).
+const DEFAULT_BODY_IDLE_TIMEOUT_MS = 10_000;
+const DEFAULT_MIN_BODY_RATE = 1024;
 const DEFAULT_MAX_CONNECTIONS = 10_000;
 const DEFAULT_MAX_BUFFERED_BODY_BYTES = 256 * 1024 * 1024;
 
@@ -31,6 +35,15 @@ function offOrMillis(value, fallback, name) {
     throw new TypeError(`startHTTPServer: ${name} must be a number of milliseconds (0 = off)`);
   }
   return ms;
+}
+
+/** A non-negative whole number of bytes per second (0 = no minimum). */
+function offOrRate(value, fallback, name) {
+  const n = value ?? fallback;
+  if (!Number.isInteger(n) || n < 0 || n > Number.MAX_SAFE_INTEGER) {
+    throw new TypeError(`startHTTPServer: ${name} must be a whole number of bytes per second (0 = no minimum)`);
+  }
+  return n;
 }
 
 function positiveInteger(value, fallback, name) {
@@ -136,6 +149,8 @@ function nativeOptions(options) {
     sessionIdleTimeoutMs: Math.max(0, options.sessionIdleTimeout ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS),
     headersTimeoutMs: offOrMillis(options.headersTimeout, DEFAULT_HEADERS_TIMEOUT_MS, "headersTimeout"),
     requestTimeoutMs: offOrMillis(options.requestTimeout, DEFAULT_REQUEST_TIMEOUT_MS, "requestTimeout"),
+    bodyIdleTimeoutMs: offOrMillis(options.bodyIdleTimeout, DEFAULT_BODY_IDLE_TIMEOUT_MS, "bodyIdleTimeout"),
+    minBodyRate: offOrRate(options.minBodyRate, DEFAULT_MIN_BODY_RATE, "minBodyRate"),
     maxConnections: positiveInteger(options.maxConnections, DEFAULT_MAX_CONNECTIONS, "maxConnections"),
     maxBufferedBodyBytes:
       options.maxBufferedBodyBytes === false ? 0 : options.maxBufferedBodyBytes ?? DEFAULT_MAX_BUFFERED_BODY_BYTES,

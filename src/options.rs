@@ -56,6 +56,10 @@ pub struct NativeOptions {
     pub headers_timeout_ms: f64,
     /// 0 = no limit.
     pub request_timeout_ms: f64,
+    /// 0 = no limit.
+    pub body_idle_timeout_ms: f64,
+    /// Bytes per second; 0 = no minimum.
+    pub min_body_rate: f64,
     pub max_connections: u32,
     /// 0 = no budget.
     pub max_buffered_body_bytes: f64,
@@ -181,6 +185,11 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
             .unwrap_or(Duration::ZERO),
         headers_timeout: millis_or_off(o.headers_timeout_ms, "headersTimeout")?,
         request_timeout: millis_or_off(o.request_timeout_ms, "requestTimeout")?,
+        body_idle_timeout: millis_or_off(o.body_idle_timeout_ms, "bodyIdleTimeout")?,
+        min_body_rate: match o.min_body_rate {
+            0.0 => 0,
+            rate => count(rate, "minBodyRate")? as u64,
+        },
         max_connections: match o.max_connections {
             0 => {
                 return Err(Error::new(

@@ -30,6 +30,12 @@ pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 pub const DEFAULT_HEADERS_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default `requestTimeout` (Node's): head and body must arrive within it, else 408.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default `bodyIdleTimeout`: a request body with no byte for this long gets 408 (MCP bodies
+/// arrive in milliseconds; one that stops is broken or hostile).
+pub const DEFAULT_BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default `minBodyRate`, bytes per second: a request body that has taken longer than
+/// `bodyIdleTimeout` and arrived slower than this on average gets 408.
+pub const DEFAULT_MIN_BODY_RATE: u64 = 1024;
 /// Default `maxConnections`: open connections beyond it are answered 503 and closed.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 /// Default `maxBufferedBodyBytes`: bytes of MCP request bodies still arriving, all
@@ -60,7 +66,8 @@ pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client that half-closed after its request (end of input, `socket.end()`) waits
 /// for its answer: one ready within it is written, then the connection closes; past it the
 /// client counts as gone (a half-close and a client that left look the same on the wire).
-/// Event streams (GET) see the end at once. See half_close.rs.
+/// An end of input while an answer already streams, or on an event stream (GET), is the
+/// client leaving and is seen at once. See half_close.rs.
 pub const HALF_CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// How long DELETE waits for the host's `onClose` of its session, and `close()` for the
 /// `onClose` of every session together (they run concurrently).
@@ -104,6 +111,10 @@ pub struct Config {
     pub headers_timeout: Option<Duration>,
     /// `None` = no limit.
     pub request_timeout: Option<Duration>,
+    /// `None` = no limit.
+    pub body_idle_timeout: Option<Duration>,
+    /// Bytes per second; 0 = no minimum.
+    pub min_body_rate: u64,
     pub max_connections: usize,
     /// `None` = no budget.
     pub max_buffered_body_bytes: Option<usize>,
@@ -149,6 +160,8 @@ impl Default for Config {
             session_idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
             headers_timeout: Some(DEFAULT_HEADERS_TIMEOUT),
             request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+            body_idle_timeout: Some(DEFAULT_BODY_IDLE_TIMEOUT),
+            min_body_rate: DEFAULT_MIN_BODY_RATE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_buffered_body_bytes: Some(DEFAULT_MAX_BUFFERED_BODY_BYTES),
             callback_timeout: DEFAULT_CALLBACK_TIMEOUT,

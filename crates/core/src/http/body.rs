@@ -68,6 +68,12 @@ impl Body {
         Body::Piped(chunks)
     }
 
+    /// Whether the body comes as the server makes it (an event stream, a streamed or piped
+    /// answer), not whole at once.
+    pub fn streams(&self) -> bool {
+        !matches!(self, Body::Full(_))
+    }
+
     /// The write signals of the SSE frames this body has given out since the last call.
     pub fn take_written(&mut self) -> Vec<Written> {
         match self {

@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::{HOOK_BODY_WINDOW, HOOK_RESPONSE_WINDOW};
 use crate::host::{BodyEnd, Host, HostEvent, RequestHead};
 use crate::http::body::Body;
+use crate::http::body_pace::{self, Pace, Slow};
 use crate::http::limits::Limits;
 use crate::http::pipe::{self, PipeReader, PipeWriter, Written};
 use crate::http::reply::{self, Reply};
@@ -264,13 +265,10 @@ pub(crate) async fn run(
     // head arrived at the same moment: the server answers 408 or 400 itself.
     tokio::select! {
         biased;
-        Ok(end) = on_body_cut => {
+        Ok(answer) = on_body_cut => {
             // A head written from now on finds nobody waiting.
             hooks.with(token, |x| x.decision = None);
-            Hooked::Answered(Box::new(match end {
-                BodyEnd::TimedOut => reply::request_timeout(hooks.limits.request_timeout),
-                _ => reply::unreadable_body(),
-            }))
+            Hooked::Answered(answer)
         }
         decided = decided => match decided {
             Ok(Decision::Head { status, status_text, headers, body }) => Hooked::Answered(Box::new(
@@ -282,67 +280,90 @@ pub(crate) async fn run(
 }
 
 /// Hands the request body to the host as it arrives, a window ahead of its consumption.
-/// A body that breaks off (timed out, or the client went away) goes to `body_cut`.
+/// A body that breaks off (timed out, fell behind, or the client went away) sends the
+/// server's answer to `body_cut`.
 async fn forward_body(
     hooks: Arc<Hooks>,
     token: u64,
     body: Incoming,
     credits: mpsc::UnboundedReceiver<usize>,
     deadline: Option<Instant>,
-    body_cut: oneshot::Sender<BodyEnd>,
+    body_cut: oneshot::Sender<Box<Reply>>,
 ) {
-    let reading = read_into_host(&*hooks.host, token, body, credits);
+    let reading = read_into_host(&hooks, token, body, credits);
     let end = match deadline {
         Some(deadline) => tokio::time::timeout_at(deadline.into(), reading)
             .await
-            .unwrap_or(Some(BodyEnd::TimedOut)),
+            .unwrap_or(Some(Ok(BodyEnd::TimedOut))),
         None => reading.await,
     };
     if let Some(end) = end {
+        let (end, answer) = match end {
+            Ok(BodyEnd::Complete) => (BodyEnd::Complete, None),
+            Ok(BodyEnd::Aborted) => (BodyEnd::Aborted, Some(reply::unreadable_body())),
+            Ok(BodyEnd::TimedOut) => {
+                let limit = hooks.limits.request_timeout.unwrap_or_default();
+                hooks.limits.report("requestTimeout", || {
+                    format!(
+                        "[mcp-proxy] request body not received within {}ms (requestTimeout): answered 408",
+                        limit.as_millis()
+                    )
+                });
+                let answer = reply::request_timeout(hooks.limits.request_timeout);
+                (BodyEnd::TimedOut, Some(answer))
+            }
+            Err(slow) => (
+                BodyEnd::TimedOut,
+                Some(body_pace::too_slow(&hooks.limits, slow)),
+            ),
+        };
         hooks.host.dispatch(HostEvent::HookBodyEnd { token, end });
-        if end == BodyEnd::TimedOut {
-            let limit = hooks.limits.request_timeout.unwrap_or_default();
-            hooks.limits.report("requestTimeout", || {
-                format!(
-                    "[mcp-proxy] request body not received within {}ms (requestTimeout): answered 408",
-                    limit.as_millis()
-                )
-            });
-        }
         // The host closed its `res` on hearing of the cut and writes no more. Before the
         // head: the server answers. After it: the response is cut, never left looking whole
         // (nor left open, holding the connection, for an end that will not come).
-        if end != BodyEnd::Complete && body_cut.send(end).is_err() {
-            hooks.with(token, |x| {
-                x.decision = None;
-                if let Some(writer) = x.writer.take() {
-                    writer.cut();
-                }
-            });
+        if let Some(answer) = answer {
+            if body_cut.send(Box::new(answer)).is_err() {
+                hooks.with(token, |x| {
+                    x.decision = None;
+                    if let Some(writer) = x.writer.take() {
+                        writer.cut();
+                    }
+                });
+            }
         }
     }
     hooks.with(token, |x| x.credits = None);
 }
 
-/// `None` when the exchange stopped wanting the body before it ended.
+/// `None` when the exchange stopped wanting the body before it ended; `Err` when the client
+/// fell behind (`bodyIdleTimeout`, `minBodyRate`; time waiting for the hook to consume its
+/// window is not the client's).
 async fn read_into_host(
-    host: &dyn Host,
+    hooks: &Hooks,
     token: u64,
     mut body: Incoming,
     mut credits: mpsc::UnboundedReceiver<usize>,
-) -> Option<BodyEnd> {
+) -> Option<Result<BodyEnd, Slow>> {
+    let host = &*hooks.host;
+    let mut pace = Pace::new(&hooks.limits);
     let mut unconsumed = 0usize;
     loop {
-        while unconsumed >= HOOK_BODY_WINDOW {
-            unconsumed = unconsumed.saturating_sub(credits.recv().await?);
+        if unconsumed >= HOOK_BODY_WINDOW {
+            let since = tokio::time::Instant::now();
+            while unconsumed >= HOOK_BODY_WINDOW {
+                unconsumed = unconsumed.saturating_sub(credits.recv().await?);
+            }
+            pace.paused_since(since);
         }
+        let deadline = pace.deadline();
         tokio::select! {
             frame = body.frame() => match frame {
-                None => return Some(BodyEnd::Complete),
-                Some(Err(_)) => return Some(BodyEnd::Aborted),
+                None => return Some(Ok(BodyEnd::Complete)),
+                Some(Err(_)) => return Some(Ok(BodyEnd::Aborted)),
                 Some(Ok(frame)) => {
                     if let Ok(chunk) = frame.into_data() {
                         if !chunk.is_empty() {
+                            pace.got(chunk.len());
                             unconsumed += chunk.len();
                             host.dispatch(HostEvent::HookBody { token, chunk });
                         }
@@ -350,6 +371,18 @@ async fn read_into_host(
                 }
             },
             credit = credits.recv() => unconsumed = unconsumed.saturating_sub(credit?),
+            slow = fell_behind(deadline) => return Some(Err(slow)),
         }
+    }
+}
+
+/// Resolves when the body's `deadline` passes (never without one).
+async fn fell_behind(deadline: Option<(tokio::time::Instant, Slow)>) -> Slow {
+    match deadline {
+        Some((at, slow)) => {
+            tokio::time::sleep_until(at).await;
+            slow
+        }
+        None => std::future::pending().await,
     }
 }

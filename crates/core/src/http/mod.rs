@@ -9,6 +9,8 @@
 //! `legacy_sse.rs` or `server/`.
 
 pub mod body;
+pub(crate) mod body_buffer;
+pub(crate) mod body_pace;
 pub mod cors;
 pub(crate) mod header_text;
 pub mod hook;

@@ -199,6 +199,9 @@ impl Timed {
             written.reading(reader.clone());
             exchange.on_input_end(Box::new(move || reader.input_ended()));
         }
+        if body.streams() {
+            exchange.streaming();
+        }
         Timed {
             body,
             clock,

@@ -3,12 +3,16 @@
 //! hyper treats that end of input as the client leaving and drops the answer; turning its
 //! `half_close` on instead would hide every client that leaves an open stream.
 //!
-//! On the wire a half-close and a client that left look the same (a FIN), so the connection's
-//! input hides that end while a request is being served, for at most [`HALF_CLOSE_GRACE`]:
-//! an answer ready within it is written, then the connection closes (as Node does: answer,
-//! then close); past it the client counts as gone, as before. Event streams (`GET` with
-//! `Accept: text/event-stream`: GET /mcp, the legacy GET /sse) last as long as the client,
-//! so for them the end passes at once and a client that leaves is seen at once.
+//! On the wire a half-close and a client that left look the same (a FIN); what tells them
+//! apart is when it comes. A FIN that comes while a request is served and its answer has not
+//! started (FastMCP's body readers: `socket.end(lastChunk)`, then wait) is held back for at
+//! most [`HALF_CLOSE_GRACE`]: an answer ready within it is written, then the connection closes
+//! (as Node does: answer, then close); past it the client counts as gone. A FIN that comes
+//! while an answer is already streaming (an SSE answer to a POST, a `subscriptions/listen`
+//! stream, a hook's `res` mid-way) or on an event stream (`GET` with `Accept:
+//! text/event-stream`: GET /mcp, the legacy GET /sse) is a client that left: it passes at
+//! once, and everything that hangs on the stream (release callbacks, `onClose`, the handler's
+//! abort signal) runs at once.
 //!
 //! It never answers a request: it only decides when the end of input counts.
 
@@ -30,6 +34,10 @@ struct State {
     serving: bool,
     /// That request opened an event stream: its end is the client leaving.
     event_stream: bool,
+    /// Its answer has started and streams (its head is out, its body still coming).
+    streaming: bool,
+    /// The client's end of input came while an answer streamed: it left, nothing is held.
+    left: bool,
     /// The reader holding back an end of input, woken when the answer finishes.
     reader: Option<Waker>,
     /// The client closed its side of the connection.
@@ -61,6 +69,11 @@ impl Exchange {
         state.event_stream = opens_event_stream(req);
     }
 
+    /// Its answer started and streams: an end of input from now on is the client leaving.
+    pub(crate) fn streaming(&self) {
+        self.state().streaming = true;
+    }
+
     /// Runs `f` when the client closes its side while the answer is being made (at once if it
     /// already did): an SSE answer's stream then counts as left by its reader, so the client
     /// can resume it elsewhere without waiting for the grace.
@@ -79,6 +92,7 @@ impl Exchange {
         let on_input_end = {
             let mut state = self.state();
             state.input_ended = true;
+            state.left = state.serving && (state.event_stream || state.streaming);
             state.on_input_end.take()
         };
         if let Some(f) = on_input_end {
@@ -92,6 +106,7 @@ impl Exchange {
             let mut state = self.state();
             state.serving = false;
             state.event_stream = false;
+            state.streaming = false;
             state.on_input_end = None;
             state.reader.take()
         };
@@ -103,7 +118,7 @@ impl Exchange {
     /// Whether an end of input must wait for the answer; if so, `waker` is woken when it is done.
     fn holds(&self, waker: &Waker) -> bool {
         let mut state = self.state();
-        let holds = state.serving && !state.event_stream;
+        let holds = state.serving && !state.event_stream && !state.left;
         if holds && !state.reader.as_ref().is_some_and(|w| w.will_wake(waker)) {
             state.reader = Some(waker.clone());
         }
@@ -266,6 +281,31 @@ mod tests {
         let mut got = [0u8; 16];
         let read = tokio::time::timeout(HALF_CLOSE_GRACE * 5, input.read(&mut got)).await;
         assert_eq!(read.expect("after the grace").unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_end_of_input_while_the_answer_streams_passes_at_once() {
+        let (mut client, exchange, mut input) = serving(&post());
+        exchange.streaming();
+        client.shutdown().await.unwrap();
+        let mut got = [0u8; 16];
+        let read = tokio::time::timeout(HALF_CLOSE_GRACE / 4, input.read(&mut got)).await;
+        assert_eq!(read.expect("at once").unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_starts_streaming_after_the_end_is_still_waited_for() {
+        let (mut client, exchange, mut input) = serving(&post());
+        client.shutdown().await.unwrap();
+        let mut got = [0u8; 16];
+        let held = tokio::time::timeout(HALF_CLOSE_GRACE / 4, input.read(&mut got)).await;
+        assert!(held.is_err(), "held for the answer");
+        // The half-closed client's SSE answer starts: it still reads it.
+        exchange.streaming();
+        let held = tokio::time::timeout(HALF_CLOSE_GRACE / 4, input.read(&mut got)).await;
+        assert!(held.is_err(), "still held while its answer streams");
+        exchange.finished();
+        assert_eq!(input.read(&mut got).await.unwrap(), 0);
     }
 
     #[tokio::test]

@@ -134,9 +134,16 @@ async fn serve_connection<S>(
         // The head and keep-alive timers are the connection's own (connection.rs): hyper's
         // would close without the 408 and cannot tell a slow head from an idle connection.
         .header_read_timeout(None)
+        .max_buf_size(CONNECTION_BUFFER)
         .serve_connection(TokioIo::new(stream), service);
     let _ = watcher.watch(conn).await;
 }
+
+/// hyper's read (and write) buffer per connection, at most. hyper's default (~400 KiB) is
+/// held by every connection whose body stalls, beside the body itself: 100 stalled bodies
+/// held 40 MiB the body budget did not count. A request head must fit in it (else 431):
+/// 128 KiB is 8 times Node's 16 KiB limit.
+const CONNECTION_BUFFER: usize = 128 * 1024;
 
 /// Over `maxConnections`: 503 written at once, then the connection is closed after the
 /// client had a moment to send its request (closing on unread data would reset it, and

@@ -8,15 +8,18 @@ use http::{header, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
+use crate::http::body_buffer::BodyBuffer;
+use crate::http::body_pace::{self, Pace, Slow};
 use crate::http::limits::{BodyHold, RequestDeadline};
 use crate::http::reply::{self, Reply};
 use crate::streamable::shared::Shared;
 
 impl Shared {
     /// A request body of an MCP endpoint within `maxBodySize`: 413 as soon as the declared
-    /// length or the bytes read cross it, 408 when it has not arrived by `requestTimeout`,
-    /// 503 when the server-wide `maxBufferedBodyBytes` is spent, 400 when it breaks off (a
-    /// client that left sees nothing of it).
+    /// length or the bytes read cross it, 408 when it has not arrived by `requestTimeout` or
+    /// falls behind (`bodyIdleTimeout`, `minBodyRate`), 503 when the server-wide
+    /// `maxBufferedBodyBytes` is spent, 400 when it breaks off (a client that left sees
+    /// nothing of it).
     pub(crate) async fn read_request_body(
         &self,
         parts: &http::request::Parts,
@@ -34,7 +37,8 @@ impl Shared {
             }
         }
         let mut hold = self.limits.hold_body();
-        let reading = read_body(body, max, &mut hold);
+        let mut pace = Pace::new(&self.limits);
+        let reading = read_body(body, max, declared, &mut hold, &mut pace);
         let read = match RequestDeadline::of(parts) {
             Some(deadline) => tokio::time::timeout_at(deadline.into(), reading)
                 .await
@@ -68,33 +72,40 @@ impl Shared {
                     .insert(header::RETRY_AFTER, http::HeaderValue::from_static("1"));
                 res
             }
+            BodyError::Slow(slow) => body_pace::too_slow(&self.limits, slow),
             BodyError::Broken => reply::unreadable_body(),
         })
     }
 }
 
 /// Reads a request body, refusing more than `max` bytes as soon as they are seen, and
-/// counting what it holds against the server-wide budget.
+/// counting the memory it holds against the server-wide budget (body_buffer.rs).
 async fn read_body(
-    body: Incoming,
+    mut body: Incoming,
     max: Option<usize>,
+    declared: Option<u64>,
     hold: &mut BodyHold<'_>,
+    pace: &mut Pace,
 ) -> Result<Vec<u8>, BodyError> {
-    let mut body = body;
-    let mut buf = Vec::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|_| BodyError::Broken)?;
-        if let Ok(data) = frame.into_data() {
-            if max.is_some_and(|max| buf.len() + data.len() > max) {
-                return Err(BodyError::TooLarge);
-            }
-            if !hold.grow(data.len()) {
-                return Err(BodyError::OverBudget);
-            }
-            buf.extend_from_slice(&data);
+    let mut buf = BodyBuffer::new(declared);
+    loop {
+        let frame = match pace.within(body.frame()).await {
+            Ok(Some(frame)) => frame.map_err(|_| BodyError::Broken)?,
+            Ok(None) => break,
+            Err(slow) => return Err(BodyError::Slow(slow)),
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        pace.got(data.len());
+        if max.is_some_and(|max| buf.len() + data.len() > max) {
+            return Err(BodyError::TooLarge);
+        }
+        if !buf.push(&data, hold) {
+            return Err(BodyError::OverBudget);
         }
     }
-    Ok(buf)
+    Ok(buf.into_vec())
 }
 
 /// 413 with `Connection: close`: the rest of the body is not read.
@@ -114,6 +125,8 @@ enum BodyError {
     TimedOut,
     /// `maxBufferedBodyBytes` is spent.
     OverBudget,
+    /// `bodyIdleTimeout` or `minBodyRate`.
+    Slow(Slow),
     /// The client went away or sent a malformed body.
     Broken,
 }
