@@ -17,6 +17,7 @@ mod half_close;
 mod header_text;
 pub mod hook;
 pub mod host;
+pub mod http2;
 pub mod jsonrpc;
 mod legacy_sse;
 mod limits;

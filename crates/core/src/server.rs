@@ -54,7 +54,7 @@ pub(crate) struct Shared {
     /// The 2026-07-28 leg: exchanges in flight and listen streams.
     pub(crate) modern: crate::modern::State,
     next_token: AtomicU64,
-    stopping: watch::Sender<bool>,
+    pub(crate) stopping: watch::Sender<bool>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -223,7 +223,7 @@ async fn bind_all(host: &str, port: u16) -> io::Result<Vec<TcpListener>> {
 }
 
 /// Serves HTTP/1.1 on one accepted connection (plain or TLS) until it closes.
-async fn serve_connection<S>(
+pub(crate) async fn serve_connection<S>(
     shared: Arc<Shared>,
     stream: S,
     peer: Peer,
@@ -329,7 +329,7 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: Option<Tls
                 match (&tls, slot) {
                     (None, Some(slot)) => {
                         let peer = Peer { addr, encrypted: false };
-                        connections.spawn(serve_connection(shared, stream, peer, watcher, slot));
+                        connections.spawn(shared.serve_plain(stream, peer, watcher, slot));
                     }
                     (None, None) => {
                         connections.spawn(refuse_connection(stream));
@@ -343,7 +343,7 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: Option<Tls
                             match slot {
                                 Some(slot) => {
                                     let peer = Peer { addr, encrypted: true };
-                                    serve_connection(shared, stream, peer, watcher, slot).await;
+                                    shared.serve_tls(stream, peer, watcher, slot).await;
                                 }
                                 None => refuse_connection(stream).await,
                             }
@@ -391,7 +391,7 @@ impl Server {
     pub async fn bind(config: Config, host: Arc<dyn Host>) -> io::Result<Server> {
         let tls = match config.tls.any() {
             true => Some(TlsAcceptor::from(
-                tls::server_config(&config.tls)
+                tls::server_config(&config.tls, config.http2.is_some())
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
             )),
             false => None,
