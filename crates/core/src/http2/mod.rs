@@ -64,3 +64,6 @@ impl Default for Http2Settings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -24,6 +24,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
 use crate::body::{Body, Cut};
+use crate::config::FORCE_CLOSE_GRACE;
 use crate::http2::Http2Settings;
 use crate::limits::{ConnectionSlot, RequestDeadline};
 use crate::reply::{self, Reply};
@@ -62,6 +63,9 @@ impl Shared {
         let idle = idle(streams, first, self.limits.keep_alive_timeout);
         let mut idle = pin!(idle);
         let mut closing = false;
+        // GOAWAY waits for the client's answer to a PING; one that does not answer is cut.
+        let cut = tokio::time::sleep(Duration::MAX);
+        let mut cut = pin!(cut);
         loop {
             tokio::select! {
                 _ = conn.as_mut() => break,
@@ -72,7 +76,9 @@ impl Shared {
                 _ = idle.as_mut(), if !closing => {
                     closing = true;
                     conn.as_mut().graceful_shutdown();
+                    cut.as_mut().reset(tokio::time::Instant::now() + FORCE_CLOSE_GRACE);
                 }
+                _ = cut.as_mut() => break,
             }
         }
         // Held until here: the server's graceful shutdown waits for this connection.
