@@ -244,6 +244,23 @@ describe("h2c with prior knowledge", () => {
   });
 });
 
+describe("close() with HTTP/2 connections open", () => {
+  it("ends sessions, sends GOAWAY and closes the connection carrying an open GET stream", async () => {
+    const r = await serve();
+    const c = await h2Client(`http://127.0.0.1:${r.port}`);
+    clients.push(c);
+    const client = await sdkClient(r, c);
+    await client.callTool({ name: "echo", arguments: { text: "before close" } });
+    const goaway = new Promise<void>((resolve) => c.session.once("goaway", () => resolve()));
+    const closed = new Promise<void>((resolve) => c.session.once("close", () => resolve()));
+    await r.close();
+    expect(r.closed.length).toBe(1);
+    await goaway;
+    await closed;
+    await client.close();
+  });
+});
+
 describe("http2: false", () => {
   it("serves HTTP/1.1 only: an h2c client's session closes, HTTP/1.1 still works", async () => {
     const r = await start({ http2: false } as Partial<StartOptions>);
