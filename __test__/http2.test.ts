@@ -68,6 +68,33 @@ describe("h2c with prior knowledge", () => {
     expect(c.streams()).toBeGreaterThanOrEqual(5);
   });
 
+  it("delivers a progress sent right before a tool returns ahead of the result, call after call", async () => {
+    // HTTP/2 streams hold no write signals (README "HTTP/2"): order within the stream is what
+    // keeps a progress ahead of its result here (progress-before-result.test.ts is HTTP/1.1's).
+    const createServer = async () => {
+      const server = new McpServer({ name: "progress", version: "1" });
+      server.registerTool("progress", {}, async (extra) => {
+        for (const progress of [0, 50, 90, 100]) {
+          const progressToken = extra._meta?.progressToken ?? "none";
+          await extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress, total: 100 } });
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        return { content: [{ type: "text", text: "done" }] };
+      });
+      return server.server;
+    };
+    const r = await start({ createServer } as Partial<StartOptions>);
+    const client = await sdkClient(r, await h2c(r));
+    const missed: number[][] = [];
+    for (let i = 0; i < 40; i++) {
+      const seen: number[] = [];
+      await client.callTool({ name: "progress", arguments: {} }, undefined, { onprogress: (p) => void seen.push(p.progress) });
+      if (seen.length !== 4) missed.push(seen);
+    }
+    await client.close();
+    expect(missed).toEqual([]);
+  });
+
   it.each([
     ["stateless", { stateless: true }],
     ["enableJsonResponse", { enableJsonResponse: true }],
