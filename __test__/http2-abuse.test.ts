@@ -4,7 +4,7 @@
 // streams of the connection go on.
 import { afterEach, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import http2 from "node:http2";
 import net from "node:net";
 import tls from "node:tls";
@@ -176,19 +176,24 @@ describe("HTTP/2 limits", () => {
   });
 });
 
+/** Sends the HTTP/2 preface; true once the server closed the connection answering nothing or
+ * an HTTP/1.1 error (an HTTP/2 client can read neither: it sees a failed connection). */
+async function prefaceRefused(socket: net.Socket): Promise<boolean> {
+  socket.write(Buffer.concat([PREFACE, frame(TYPE.SETTINGS, 0, 0)]));
+  const answer = await new Promise<string>((resolve) => {
+    let text = "";
+    socket.on("data", (d) => (text += d));
+    socket.on("close", () => resolve(text));
+    socket.on("error", () => resolve(text));
+  });
+  return answer === "" || /^HTTP\/1\.1 [45]\d\d /.test(answer);
+}
+
 describe("HTTP/2 where it is not spoken", () => {
   it("h2c with http2: false is closed (hyper's HTTP/1.1 refuses the preface), not left hanging", async () => {
     const r = await start({ http2: false } as Partial<StartOptions>);
     const socket = net.connect(r.port, "127.0.0.1");
-    socket.write(Buffer.concat([PREFACE, frame(TYPE.SETTINGS, 0, 0)]));
-    const answer = await new Promise<string>((resolve) => {
-      let text = "";
-      socket.on("data", (d) => (text += d));
-      socket.on("close", () => resolve(text));
-      socket.on("error", () => resolve(text));
-    });
-    // Closed, with nothing or an HTTP/1.1 error: an HTTP/2 client could read neither.
-    expect(answer === "" || /^HTTP\/1\.1 [45]\d\d /.test(answer)).toBe(true);
+    expect(await prefaceRefused(socket)).toBe(true);
     expect(await (await fetch(`http://127.0.0.1:${r.port}/ping`)).text()).toBe("pong");
   });
 
@@ -196,19 +201,11 @@ describe("HTTP/2 where it is not spoken", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "mcp-h2-abuse-"));
     try {
       execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-out", "c.pem", "-days", "1", "-subj", "/CN=localhost"], { cwd: dir, stdio: "pipe" });
-      writeFileSync(path.join(dir, "unused"), "");
       const r = await start({ sslCert: path.join(dir, "c.pem"), sslKey: path.join(dir, "k.pem") } as Partial<StartOptions>);
       const socket = tls.connect({ port: r.port, host: "127.0.0.1", rejectUnauthorized: false });
       await new Promise((resolve) => socket.once("secureConnect", resolve));
       expect(socket.alpnProtocol).toBe(false);
-      socket.write(Buffer.concat([PREFACE, frame(TYPE.SETTINGS, 0, 0)]));
-      const answer = await new Promise<string>((resolve) => {
-        let text = "";
-        socket.on("data", (d) => (text += d));
-        socket.on("close", () => resolve(text));
-        socket.on("error", () => resolve(text));
-      });
-      expect(answer === "" || /^HTTP\/1\.1 [45]\d\d /.test(answer)).toBe(true);
+      expect(await prefaceRefused(socket)).toBe(true);
       expect(await (await fetch(`http://127.0.0.1:${r.port}/ping`).catch(() => ({ text: async () => "tls only" }))).text()).toBe("tls only");
     } finally {
       rmSync(dir, { recursive: true, force: true });
