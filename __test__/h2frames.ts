@@ -132,6 +132,13 @@ export class RawH2 {
     return this.frames.some((f) => f.stream === stream && (f.type === TYPE.HEADERS || f.type === TYPE.DATA) && f.flags & FLAG.END_STREAM);
   }
 
+  /** The `:status` of the stream's response when HPACK sent it indexed (200, 204, 206, 304,
+   * 400, 404, 500: RFC 7541 Appendix A), else undefined. */
+  status(stream: number): number | undefined {
+    const f = this.frames.find((x) => x.type === TYPE.HEADERS && x.stream === stream);
+    return f && ({ 0x88: 200, 0x89: 204, 0x8a: 206, 0x8b: 304, 0x8c: 400, 0x8d: 404, 0x8e: 500 } as Record<number, number>)[f.payload[0]];
+  }
+
   goaway(): { code: number } | undefined {
     const f = this.frames.find((x) => x.type === TYPE.GOAWAY);
     return f && { code: f.payload.readUInt32BE(4) };

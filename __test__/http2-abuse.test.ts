@@ -86,6 +86,15 @@ describe("HTTP/2 limits", () => {
     await stillServes(r);
   });
 
+  it("answers 400 to a Host that differs from :authority (RFC 9113 §8.3.1), 200 to one that matches", async () => {
+    const r = await start();
+    const c = await raw(r);
+    c.send(frame(TYPE.HEADERS, FLAG.END_HEADERS | FLAG.END_STREAM, 1, requestBlock("GET", "/ping", { host: "evil.example" })));
+    c.send(frame(TYPE.HEADERS, FLAG.END_HEADERS | FLAG.END_STREAM, 3, requestBlock("GET", "/ping", { host: "127.0.0.1" })));
+    await c.until(() => c.ended(1) && c.ended(3), "both answered");
+    expect([c.status(1), c.status(3)]).toEqual([400, 200]);
+  });
+
   it("closes a connection that sends a malformed frame with GOAWAY, and serves everyone else", async () => {
     const r = await start();
     const c = await raw(r);
