@@ -112,6 +112,26 @@ export interface SSEServer {
 }
 
 /** Called for a 2026-07-28 `subscriptions/listen` that asks for resource subscriptions; the returned function runs when that stream ends. */
+/** HTTP/2 settings (README "HTTP/2"); each absent one keeps its default. */
+export interface Http2Options {
+  /** Streams one connection may have open at once; more are refused (`REFUSED_STREAM`). Default 250. */
+  maxConcurrentStreams?: number;
+  /** Bytes a client may send on one stream before the server reads them. Default 1048576. */
+  initialStreamWindowSize?: number;
+  /** The same for all streams of a connection together. Default 4194304. */
+  initialConnectionWindowSize?: number;
+  /** Bytes of one (decoded) header block; a larger one is refused. Default 16384 (Node's HTTP/1.1 head limit). */
+  maxHeaderListSize?: number;
+  /** PING an idle connection this often, ms (0 = never). Default 30000. */
+  keepAliveInterval?: number;
+  /** A PING unanswered this long closes the connection, ms. Default 20000. */
+  keepAliveTimeout?: number;
+  /** Streams opened and reset before being served, held at once ("rapid reset"); more ends the connection. Default 20. */
+  maxPendingAcceptResetStreams?: number;
+  /** Streams the server reset for a client's protocol errors; more ends the connection. Default 1024. */
+  maxLocalErrorResetStreams?: number;
+}
+
 export type ListenSubscriptionsHandler = (uris: string[]) => Promise<() => void>;
 
 /** The default CORS `Access-Control-Allow-Headers` list (mcp-proxy 6.7). */
@@ -190,6 +210,11 @@ export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
   onListenSubscriptions?: ListenSubscriptionsHandler;
   /** Open 2026-07-28 `subscriptions/listen` streams at most (default 1024); one more → `-32603`. Not in mcp-proxy. */
   maxListenStreams?: number;
+  /**
+   * HTTP/2 on the same port: h2c with prior knowledge on plain TCP, ALPN `h2` with TLS
+   * (default on). `false` serves HTTP/1.1 only; an object sets the HTTP/2 settings. Not in mcp-proxy.
+   */
+  http2?: boolean | Http2Options;
   /** A request head must arrive within this many ms, else 408 and the connection closes (default 60000, as Node; 0 = no limit). */
   headersTimeout?: number;
   /** Head and body must arrive within this many ms of the head's start (a new connection's start for its first request), else 408 (default 300000, as Node; 0 = no limit). */

@@ -3,6 +3,7 @@
 // addon takes. Every bound has a named default here or in crates/core/src/config.rs.
 
 const { isNativeStore } = require("./eventStore");
+const { http2Options } = require("./http2Options");
 
 const DEFAULT_HOST = "::";
 const DEFAULT_STREAM_ENDPOINT = "/mcp";
@@ -167,6 +168,7 @@ function nativeOptions(options) {
     oauthJson: options.oauth ? JSON.stringify(options.oauth) : undefined,
     modern: options.modern !== false,
     maxListenStreams: listenLimit(options.maxListenStreams),
+    http2: http2Options(options.http2),
   };
 }
 

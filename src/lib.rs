@@ -3,6 +3,7 @@
 
 mod events;
 mod host;
+mod http2_options;
 mod options;
 
 use mcp_proxy_core::bytes::Bytes;

@@ -82,6 +82,8 @@ pub struct NativeOptions {
     pub modern: Option<bool>,
     /// `maxListenStreams`: open 2026-07-28 listen streams at most.
     pub max_listen_streams: Option<u32>,
+    /// `http2`; absent = on with the defaults.
+    pub http2: Option<crate::http2_options::NativeHttp2>,
 }
 
 fn millis(ms: f64, what: &str) -> Result<Duration> {
@@ -216,5 +218,6 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
         max_listen_streams: o
             .max_listen_streams
             .map_or(DEFAULT_MAX_LISTEN_STREAMS, |n| n as usize),
+        http2: crate::http2_options::http2_from_js(o.http2)?,
     })
 }

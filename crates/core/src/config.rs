@@ -136,6 +136,8 @@ pub struct Config {
     pub modern: bool,
     /// Open `subscriptions/listen` streams at most (`maxListenStreams`).
     pub max_listen_streams: usize,
+    /// HTTP/2 (h2c and ALPN `h2`) and its settings; `None` = `http2: false`.
+    pub http2: Option<crate::server::http2::Http2Settings>,
 }
 
 impl Default for Config {
@@ -174,6 +176,7 @@ impl Default for Config {
             oauth: None,
             modern: true,
             max_listen_streams: DEFAULT_MAX_LISTEN_STREAMS,
+            http2: Some(Default::default()),
         }
     }
 }

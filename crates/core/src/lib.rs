@@ -28,6 +28,7 @@ mod streamable;
 pub use self::http::{body, cors, hook, pipe, rebinding, reply, sse, stream_queue};
 pub use self::jsonrpc::request_id;
 pub use self::net::tls;
+pub use self::server::http2;
 pub use self::streamable::{event_store, modern, session, session_store};
 
 pub use bytes;

@@ -40,7 +40,8 @@ fn certificates(what: &str, path: &str) -> Result<Vec<CertificateDer<'static>>, 
 
 /// The rustls config for these files. The CA's certificates are appended to the served
 /// chain, which is what Node's `ca` does for a server that does not ask for client certs.
-pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, String> {
+/// With `http2`, ALPN offers `h2` before `http/1.1`.
+pub fn server_config(files: &TlsFiles, http2: bool) -> Result<Arc<ServerConfig>, String> {
     let (Some(cert), Some(key)) = (&files.cert, &files.key) else {
         return Err("HTTPS needs both sslCert and sslKey".into());
     };
@@ -58,7 +59,10 @@ pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, String> {
         .with_no_client_auth()
         .with_single_cert(chain, private_key)
         .map_err(|e| format!("sslKey file {key} does not fit sslCert file {cert}: {e}"))?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = match http2 {
+        true => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+        false => vec![b"http/1.1".to_vec()],
+    };
     Ok(Arc::new(config))
 }
 
@@ -76,8 +80,11 @@ mod tests {
 
     #[test]
     fn errors_name_the_file() {
-        let err =
-            server_config(&files("/nonexistent/cert.pem", "/nonexistent/key.pem")).unwrap_err();
+        let err = server_config(
+            &files("/nonexistent/cert.pem", "/nonexistent/key.pem"),
+            true,
+        )
+        .unwrap_err();
         assert!(
             err.contains("sslCert") && err.contains("/nonexistent/cert.pem"),
             "{err}"
@@ -87,12 +94,15 @@ mod tests {
         let junk = dir.join("junk.pem");
         std::fs::write(&junk, "not a certificate").unwrap();
         let junk = junk.to_str().unwrap();
-        let err = server_config(&files(junk, junk)).unwrap_err();
+        let err = server_config(&files(junk, junk), true).unwrap_err();
         assert!(err.contains(junk) && err.contains("sslCert"), "{err}");
-        assert!(server_config(&TlsFiles {
-            cert: Some(junk.into()),
-            ..Default::default()
-        })
+        assert!(server_config(
+            &TlsFiles {
+                cert: Some(junk.into()),
+                ..Default::default()
+            },
+            true
+        )
         .is_err());
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -6,6 +6,7 @@
 //! Nothing in the crate imports this folder (the crate root re-exports [`Server`]); it must
 //! never hold protocol logic of its own: that belongs to the routes it calls.
 
+pub mod http2;
 pub(crate) mod pipeline;
 
 use futures_util::FutureExt;
@@ -88,7 +89,7 @@ async fn bind_all(host: &str, port: u16) -> io::Result<Vec<TcpListener>> {
 }
 
 /// Serves HTTP/1.1 on one accepted connection (plain or TLS) until it closes.
-async fn serve_connection<S>(
+pub(crate) async fn serve_connection<S>(
     shared: Arc<Shared>,
     stream: S,
     peer: Peer,
@@ -201,7 +202,7 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: Option<Tls
                 match (&tls, slot) {
                     (None, Some(slot)) => {
                         let peer = Peer { addr, encrypted: false };
-                        connections.spawn(serve_connection(shared, stream, peer, watcher, slot));
+                        connections.spawn(shared.serve_plain(stream, peer, watcher, slot));
                     }
                     (None, None) => {
                         connections.spawn(refuse_connection(stream));
@@ -215,7 +216,7 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: Option<Tls
                             match slot {
                                 Some(slot) => {
                                     let peer = Peer { addr, encrypted: true };
-                                    serve_connection(shared, stream, peer, watcher, slot).await;
+                                    shared.serve_tls(stream, peer, watcher, slot).await;
                                 }
                                 None => refuse_connection(stream).await,
                             }
@@ -274,7 +275,7 @@ impl Server {
     ) -> io::Result<Server> {
         let tls = match config.tls.any() {
             true => Some(TlsAcceptor::from(
-                tls::server_config(&config.tls)
+                tls::server_config(&config.tls, config.http2.is_some())
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
             )),
             false => None,
