@@ -1,0 +1,74 @@
+"use strict";
+// How a running proxy ends. Three ways in:
+// - SIGINT/SIGTERM: `proxy.close(graceMs)` stops accepting, closes the sessions, closes the
+//   child's stdin, SIGTERMs it and SIGKILLs it after --gracefulShutdownTimeout; then exit 0.
+//   Teardown runs once whatever arrives next (6.7.19's createGracefulShutdown guard), and a
+//   second signal of either kind ends the process at once with that signal's default action
+//   (a shell shows 130 for SIGINT), as 6.7.19's `process.once` does.
+// - The child exits on its own: report it and exit 1, so a supervisor restarts the proxy
+//   (6.7.19 stays up answering "Not connected" for ever).
+// - A close that hangs despite the SIGKILL (the native side stuck): a watchdog exits 1 after
+//   the grace period plus WATCHDOG_SLACK_MS.
+
+/** How long past --gracefulShutdownTimeout the watchdog waits before giving up on close(). */
+const WATCHDOG_SLACK_MS = 3000;
+
+const SIGNALS = ["SIGINT", "SIGTERM"];
+
+function describeExit({ code, signal }) {
+  return signal ? `child exited with signal ${signal}` : `child exited with code ${code}`;
+}
+
+function installShutdown({ proxy, tunnel, graceMs, log, warn }) {
+  let stopping = false;
+
+  const finish = (exitCode) => {
+    const watchdog = setTimeout(() => {
+      warn(`[mcp-proxy] shutdown did not finish within ${graceMs + WATCHDOG_SLACK_MS}ms; exiting`);
+      process.exit(1);
+    }, graceMs + WATCHDOG_SLACK_MS);
+    watchdog.unref();
+    Promise.resolve()
+      .then(() => tunnel?.close())
+      .catch((error) => warn(`[mcp-proxy] error closing the tunnel: ${error?.message ?? error}`))
+      .then(() => proxy.close(graceMs))
+      .then(
+        () => process.exit(exitCode),
+        (error) => {
+          warn(`[mcp-proxy] error during shutdown: ${error?.message ?? error}`);
+          process.exit(1);
+        },
+      );
+  };
+
+  const onSignal = (signal) => {
+    if (stopping) {
+      // The second signal: no more waiting. Dying of the signal itself (not exit(130)) keeps
+      // WIFSIGNALED for the parent, which is how shells and supervisors see a Ctrl-C.
+      for (const name of SIGNALS) process.off(name, onSignal);
+      process.kill(process.pid, signal);
+      return;
+    }
+    stopping = true;
+    log("received shutdown signal; shutting down");
+    finish(0);
+  };
+  for (const name of SIGNALS) process.on(name, onSignal);
+
+  proxy.childExit.then(
+    (exit) => {
+      if (stopping) return;
+      stopping = true;
+      warn(`[mcp-proxy] ${describeExit(exit)}`);
+      finish(1);
+    },
+    (error) => {
+      if (stopping) return;
+      stopping = true;
+      warn(`[mcp-proxy] lost the child: ${error?.message ?? error}`);
+      finish(1);
+    },
+  );
+}
+
+module.exports = { installShutdown, WATCHDOG_SLACK_MS };
