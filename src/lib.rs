@@ -4,6 +4,7 @@
 mod events;
 mod host;
 mod options;
+pub mod stdio;
 
 use mcp_proxy_core::bytes::Bytes;
 use mcp_proxy_core::hook::HookWrite;
