@@ -4,9 +4,10 @@
 //   child's stdin, SIGTERMs it and SIGKILLs it after --gracefulShutdownTimeout; then exit 0.
 //   Teardown runs once whatever arrives next (6.7.19's createGracefulShutdown guard), and a
 //   second signal of either kind ends the process at once with that signal's default action
-//   (a shell shows 130 for SIGINT), as 6.7.19's `process.once` does.
-// - The child exits on its own: report it and exit 1, so a supervisor restarts the proxy
-//   (6.7.19 stays up answering "Not connected" for ever).
+//   (a shell shows 130 for SIGINT), as 6.7.19's `process.once` does; the child is SIGKILLed
+//   first, so even this way out leaves nothing running (6.7.19 leaves it to stdin's end).
+// - The child exits on its own: exit 1, so a supervisor restarts the proxy (6.7.19 stays up
+//   answering "Not connected" for ever). The native side has logged `child exited with …`.
 // - A close that hangs despite the SIGKILL (the native side stuck): a watchdog exits 1 after
 //   the grace period plus WATCHDOG_SLACK_MS.
 
@@ -15,8 +16,14 @@ const WATCHDOG_SLACK_MS = 3000;
 
 const SIGNALS = ["SIGINT", "SIGTERM"];
 
-function describeExit({ code, signal }) {
-  return signal ? `child exited with signal ${signal}` : `child exited with code ${code}`;
+/** SIGKILL, ignoring a child that is already gone. */
+function killChild(pid) {
+  if (!pid) return;
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
 }
 
 function installShutdown({ proxy, tunnel, graceMs, log, warn }) {
@@ -46,6 +53,7 @@ function installShutdown({ proxy, tunnel, graceMs, log, warn }) {
       // The second signal: no more waiting. Dying of the signal itself (not exit(130)) keeps
       // WIFSIGNALED for the parent, which is how shells and supervisors see a Ctrl-C.
       for (const name of SIGNALS) process.off(name, onSignal);
+      killChild(proxy.childPid);
       process.kill(process.pid, signal);
       return;
     }
@@ -56,10 +64,9 @@ function installShutdown({ proxy, tunnel, graceMs, log, warn }) {
   for (const name of SIGNALS) process.on(name, onSignal);
 
   proxy.childExit.then(
-    (exit) => {
+    () => {
       if (stopping) return;
       stopping = true;
-      warn(`[mcp-proxy] ${describeExit(exit)}`);
       finish(1);
     },
     (error) => {
