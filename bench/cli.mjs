@@ -8,7 +8,7 @@
 // Each proxy (and its child, which inherits the affinity) runs pinned to one core, the load
 // generator (bench/cli-load.mjs) to the other; rounds alternate the order.
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..");
 const EVERYTHING = join(root, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
+const RELEASE_BINARY = join(here, ".native", "mcp-proxy-native.node");
 const BINS = {
   native: join(root, "bin", "mcp-proxy-native.js"),
   "mcp-proxy-67": join(root, "node_modules", "mcp-proxy-67", "dist", "bin", "mcp-proxy.mjs"),
@@ -46,7 +47,9 @@ async function startProxy(impl) {
   const port = await freePort();
   // The preload lets the memory phase ask each proxy process for a full GC (SIGUSR2).
   const argv = pinned(SERVER_CPU, [process.execPath, "--expose-gc", "-r", join(here, "cli-gc.cjs"), BINS[impl], "--port", String(port), "--host", "127.0.0.1", "--", process.execPath, EVERYTHING, "stdio"]);
-  const child = spawn(argv[0], argv.slice(1), { cwd: root, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env } });
+  // The release addon `npm run bench` builds (bench/.native), when there is one; else native/.
+  const env = existsSync(RELEASE_BINARY) ? { ...process.env, MCP_PROXY_NATIVE_BINARY: RELEASE_BINARY } : process.env;
+  const child = spawn(argv[0], argv.slice(1), { cwd: root, stdio: ["ignore", "ignore", "pipe"], env });
   let stderr = "";
   child.stderr.on("data", (d) => {
     stderr += d;
@@ -143,7 +146,7 @@ function report(raw, config) {
   const lines = [
     `The command line: @modelcontextprotocol/server-everything ${raw.everythingVersion} (stdio) behind each bin, echo tools/call, each client its own session calling one call after another. ${config.rounds} rounds (order alternates; medians shown), ${config.warmup} s warm-up, ${config.duration} s measured per client count.`,
     "",
-    "| clients | implementation | calls/s | p50 ms | p99 ms | errors | proxy+child CPU |",
+    "| clients | implementation | calls/s | p50 ms | p99 ms | errors | CPU of the proxy process (child alone: of the child) |",
     "|---:|---|---:|---:|---:|---:|---:|",
   ];
   const rows = {};

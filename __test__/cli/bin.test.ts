@@ -2,13 +2,15 @@
 // the child's fate, checked on the processes themselves. The child is a tiny stdio server
 // (__test__/fixtures/cli-child.mjs); requests go over real HTTP on loopback.
 import { afterEach, describe, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
 const root = path.join(__dirname, "..", "..");
 const BIN = path.join(root, "bin", "mcp-proxy-native.js");
 const CHILD = path.join(root, "__test__", "fixtures", "cli-child.mjs");
+const PY_CHILD = path.join(root, "__test__", "fixtures", "cli-child.py");
+const havePython = spawnSync("python3", ["--version"]).status === 0;
 const VERSION = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).version;
 
 interface Proxy {
@@ -217,5 +219,32 @@ describe("how it ends", () => {
     expect(await proxy.exit).toEqual({ code: null, signal: "SIGINT" });
     expect(Date.now() - started).toBeLessThan(3000);
     await until(() => (alive(pid) ? undefined : true), "the stubborn child to be killed", 5000);
+  });
+});
+
+// README "A Python server behind it": the proxy forwards each line once its newline arrives; a
+// Python child's own stdout buffer is what can hold a reply back.
+describe.skipIf(!havePython)("a Python child", () => {
+  const noUnbuffered = { PYTHONUNBUFFERED: undefined };
+
+  it("that print()s without flushing never gets its initialize reply out: startup fails after --connectionTimeout, exit 1", async () => {
+    const p = run(["--port", "0", "--host", "127.0.0.1", "--connectionTimeout", "1000", "--", "python3", PY_CHILD], noUnbuffered);
+    expect(await p.exit).toEqual({ code: 1, signal: null });
+    expect(p.stderr()).toMatch(/could not start the proxy: .*timed out/);
+  });
+
+  it.each([
+    ["python3 -u", ["python3", "-u", PY_CHILD], noUnbuffered],
+    ["PYTHONUNBUFFERED=1", ["python3", PY_CHILD], { PYTHONUNBUFFERED: "1" }],
+  ])("run with %s, it is served", async (_name, command, env) => {
+    const proxy = run(["--port", "0", "--host", "127.0.0.1", "--connectionTimeout", "5000", "--", ...command], env);
+    const port = await until(() => {
+      if (proxy.process.exitCode !== null) throw new Error(`bin exited ${proxy.process.exitCode}: ${proxy.stderr()}`);
+      const match = /starting server on port (\d+)/.exec(proxy.stdout());
+      return match ? Number(match[1]) : undefined;
+    }, "the starting line");
+    const s = await session(port);
+    expect(s.initialize).toContain('"name": "py"');
+    expect((await s.call("echo", { text: "from python" })).text).toContain("from python");
   });
 });

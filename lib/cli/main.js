@@ -26,6 +26,10 @@ const version = () => JSON.parse(fs.readFileSync(path.join(__dirname, "..", ".."
 const out = (line) => process.stdout.write(`${line}\n`);
 const err = (line) => process.stderr.write(`${line}\n`);
 
+// A reader that went away (`mcp-proxy … | head`) must not crash the proxy with EPIPE: what
+// it prints is for people, the proxy's job is the HTTP side.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+
 /** The line, or undefined after answering --help/--version or a usage error. */
 function readLine(argv, env) {
   let parsed;
