@@ -8,7 +8,7 @@ use mcp_proxy_core::{
     AuthOutcome, CreateReason, Host, HostEvent, LogLevel, ResponseLike, Server, ServerOutcome,
 };
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -31,6 +31,10 @@ const SUPPORTED_VERSIONS: &[&str] = &[
     "2024-11-05",
     "2024-10-07",
 ];
+
+/// How long a session's own child gets between SIGTERM and SIGKILL when its session ends
+/// (mcp-proxy's `--gracefulShutdownTimeout` default).
+pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// What the data path needs beyond the HTTP `Config`.
 #[derive(Clone, Debug)]
@@ -73,8 +77,12 @@ pub struct Router {
     log: LogSink,
     /// The shared child's end, once it ended.
     pub(crate) exit: watch::Sender<Option<Exit>>,
-    /// `close()` began: per-session children are stopped by it, not by their sessions.
+    /// `close()` began (the shared child's end is then no news).
     pub(crate) closing: AtomicBool,
+    /// How long a stopping child gets before SIGKILL (`close(grace)` sets it).
+    pub(crate) grace_ms: AtomicU64,
+    /// Per-session children being stopped; `close()` waits for them.
+    pub(crate) stopping: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -101,6 +109,8 @@ impl Router {
             log,
             exit: watch::channel(None).0,
             closing: AtomicBool::new(false),
+            grace_ms: AtomicU64::new(DEFAULT_STOP_GRACE.as_millis() as u64),
+            stopping: Mutex::new(Vec::new()),
         })
     }
 
@@ -275,12 +285,13 @@ impl Router {
         self.release(&Holder::Session(session.clone()), Some(&upstream))
             .await;
         if let Some(own) = state.and_then(|s| s.child) {
-            if !self.closing.load(Ordering::Relaxed) {
-                let grace = self.options.connection_timeout.min(Duration::from_secs(5));
-                tokio::spawn(async move {
-                    own.child.stop(grace).await;
-                });
-            }
+            let grace = Duration::from_millis(self.grace_ms.load(Ordering::Relaxed));
+            let stop = tokio::spawn(async move {
+                own.child.stop(grace).await;
+            });
+            let mut stopping = lock(&self.stopping);
+            stopping.retain(|s| !s.is_finished());
+            stopping.push(stop);
         }
     }
 
