@@ -49,8 +49,13 @@ impl StdioProxy {
                 .map_err(|e| e.to_string())?;
         let _ = router.shared.set(upstream.clone());
         let pump = tokio::spawn(router.clone().pump(upstream.clone(), frames));
+        let options = &router.options;
         let opened = upstream
-            .initialize(&router.options.version, router.options.connection_timeout)
+            .open(
+                options.upstream_protocol,
+                &options.version,
+                options.connection_timeout,
+            )
             .await;
         if let Err(e) = opened {
             router.closing.store(true, Ordering::Relaxed);

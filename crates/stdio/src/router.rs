@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, watch};
 use crate::calls::{Call, CallKey, Caller};
 use crate::child::{ChildSpec, Exit};
 use crate::levels;
-use crate::subscriptions::{Subscriptions, Upstream as Change};
+use crate::subscriptions::Subscriptions;
 use crate::upstream::{Upstream, LATEST_PROTOCOL_VERSION};
 use crate::wire::{self, Message};
 
@@ -51,6 +51,8 @@ pub struct Options {
     pub per_session: bool,
     /// `--maxChildren`: per-session children at once.
     pub max_children: usize,
+    /// `--upstreamProtocol`: the era spoken to the shared child.
+    pub upstream_protocol: crate::era::UpstreamProtocol,
 }
 
 /// Who holds a resource subscription.
@@ -295,16 +297,6 @@ impl Router {
         }
     }
 
-    /// A holder is gone: the URIs it alone held are unsubscribed upstream.
-    pub(crate) async fn release(&self, holder: &Holder, upstream: Option<&Arc<Upstream>>) {
-        let gone = lock(&self.subs).release(holder);
-        let Some(upstream) = upstream else { return };
-        for uri in gone {
-            let params = serde_json::json!({ "uri": uri }).to_string();
-            upstream.fire("resources/unsubscribe", Some(&params)).await;
-        }
-    }
-
     /// Messages a 2025-era session posted (one, or a batch).
     async fn deliver(self: &Arc<Self>, session: &Arc<str>, body: &str) {
         let trimmed = body.trim_start();
@@ -386,22 +378,8 @@ impl Router {
                 }
             }
             "resources/subscribe" | "resources/unsubscribe" => {
-                let Some(uri) = wire::string_field(message.params, "uri") else {
-                    return Some(wire::error(id, -32602, "Invalid params: uri is required"));
-                };
-                let holder = Holder::Session(session.clone());
-                let change = {
-                    let mut subs = lock(&self.subs);
-                    match method {
-                        "resources/subscribe" => subs.add(&holder, &uri),
-                        _ => subs.remove(&holder, &uri),
-                    }
-                };
-                match change {
-                    Change::Nothing => Some(wire::response(id, Some("{}"), None)),
-                    // The first holder (or the last) asks the child, whose answer is theirs.
-                    Change::Subscribe | Change::Unsubscribe => None,
-                }
+                self.session_subscription(session, message, id, upstream)
+                    .await
             }
             _ => None,
         }
@@ -445,20 +423,11 @@ impl Router {
             session: session.clone(),
             id: id.to_string(),
         });
-        if method == "resources/subscribe" && up.owner.is_none() {
+        if method == "resources/subscribe" && up.owner.is_none() && !up.is_modern() {
             call.subscribing = wire::string_field(message.params, "uri");
         }
-        let replace = progress.is_some();
         call.progress = progress;
-        let params = message.params;
-        let sent = up
-            .send(
-                call,
-                method,
-                |up_id| wire::upstream_params(params, replace.then_some(up_id), false),
-                params.map(|p| p.get()),
-            )
-            .await;
+        let sent = up.send(call, method, message.params, false).await;
         if let Err(call) = sent {
             self.fail(call, -32603, "Connection closed");
         }
