@@ -3,7 +3,7 @@
 //! one JS call left, for log lines (never per message).
 
 use mcp_proxy_core::LogLevel;
-use mcp_proxy_stdio::{ChildSpec, Options, StdioProxy};
+use mcp_proxy_stdio::{ChildSpec, Options, StdioProxy, UpstreamProtocol};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -38,6 +38,8 @@ pub struct NativeStdioOptions {
     pub version: String,
     pub per_session: bool,
     pub max_children: u32,
+    /// `legacy` | `auto` | `modern`.
+    pub upstream_protocol: Option<String>,
 }
 
 /// How the shared child ended.
@@ -85,6 +87,9 @@ pub async fn start_stdio(options: NativeStdioOptions, log: LogFn) -> Result<Nati
         version: options.version,
         per_session: options.per_session,
         max_children: options.max_children.max(1) as usize,
+        upstream_protocol: UpstreamProtocol::parse(
+            options.upstream_protocol.as_deref().unwrap_or("legacy"),
+        ),
     };
     let log = Arc::new(Mutex::new(Some(log)));
     let sink = {

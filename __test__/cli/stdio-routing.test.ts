@@ -148,3 +148,44 @@ describe("one shared child behind the proxy", () => {
     await expect(c.ping()).resolves.toEqual({});
   });
 });
+
+describe("the HTTP side's flags", () => {
+  it("--stateless: every POST is its own exchange on the shared child", async () => {
+    const proxy = await startStdio({ stateless: true });
+    const c = await client(proxy.port);
+    expect(textOf(await c.callTool({ name: "echo", arguments: { text: "stateless" } }))).toBe("stateless");
+    expect((await c.listTools()).tools.length).toBeGreaterThan(0);
+  });
+
+  it("--apiKey: MCP requests need X-API-Key, /ping does not", async () => {
+    const proxy = await startStdio({ apiKey: "secret" });
+    const res = await fetch(`http://127.0.0.1:${proxy.port}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
+    });
+    expect(res.status).toBe(401);
+    expect((await fetch(`http://127.0.0.1:${proxy.port}/ping`)).status).toBe(200);
+  });
+
+  it("--server stream: only /mcp is served", async () => {
+    const proxy = await startStdio({ server: "stream" });
+    expect(proxy.urls).toEqual([`http://127.0.0.1:${proxy.port}/mcp`]);
+    expect((await fetch(`http://127.0.0.1:${proxy.port}/sse`)).status).toBe(404);
+  });
+
+  it("--debug: lines the child printed that are not JSON-RPC are reported", async () => {
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void errors.push(args.join(" "));
+    try {
+      const proxy = await startStdio({ debug: true }, ["--garbage"]);
+      const c = await client(proxy.port);
+      await c.callTool({ name: "echo", arguments: { text: "x" } });
+      await until(() => errors.some((e) => e.includes("ignoring non-JSON output: noise without braces")), "dropped line");
+      expect(errors.some((e) => e.includes("stripped non-JSON prefix from output: WARNING: a prefix"))).toBe(true);
+    } finally {
+      console.error = original;
+    }
+  });
+});

@@ -73,6 +73,7 @@ async function runStdioProxy(config) {
       version: config.version ?? "0.0.0",
       perSession: Boolean(config.perSession),
       maxChildren: config.maxChildren ?? DEFAULT_MAX_CHILDREN,
+      upstreamProtocol: config.upstreamProtocol ?? "legacy",
     },
     log,
   );

@@ -6,8 +6,10 @@
 
 mod calls;
 mod child;
+mod era;
 mod framing;
 mod from_child;
+mod holders;
 mod levels;
 mod modern;
 mod proxy;
@@ -17,6 +19,7 @@ mod upstream;
 mod wire;
 
 pub use child::{ChildSpec, Exit};
+pub use era::UpstreamProtocol;
 pub use framing::MAX_LINE_BYTES;
 pub use proxy::StdioProxy;
 pub use router::{LogSink, Options};

@@ -11,8 +11,7 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 
 use crate::calls::{Call, Caller};
-use crate::router::{lock, Holder, Router};
-use crate::subscriptions::Upstream as Change;
+use crate::router::{Holder, Router};
 use crate::wire::{self, Message};
 
 /// The version this leg serves.
@@ -179,23 +178,13 @@ impl Router {
                 wire::error(&id, -32601, "Method not found"),
             );
         }
-        let progress = wire::progress_token(message.params);
-        let replace = progress.is_some();
         let mut call = Call::new(Caller::Modern {
             token,
             id: id.clone(),
         });
-        call.progress = progress;
+        call.progress = wire::progress_token(message.params);
         call.cacheable = CACHEABLE.contains(&method);
-        let params = message.params;
-        let sent = upstream
-            .send(
-                call,
-                method,
-                |up_id| wire::upstream_params(params, replace.then_some(up_id), true),
-                params.map(|p| p.get()),
-            )
-            .await;
+        let sent = upstream.send(call, method, message.params, true).await;
         if let Err(call) = sent {
             self.fail(call, -32603, "Connection closed");
         }
@@ -214,13 +203,7 @@ impl Router {
             return;
         };
         if identity.has("resources", "subscribe") {
-            let holder = Holder::Listen(token);
-            for uri in uris {
-                if lock(&self.subs).add(&holder, &uri) == Change::Subscribe {
-                    let params = serde_json::json!({ "uri": uri }).to_string();
-                    upstream.fire("resources/subscribe", Some(&params)).await;
-                }
-            }
+            self.hold(&Holder::Listen(token), &uris, &upstream).await;
         }
         let outcome = ListenOutcome::Ready {
             capabilities: identity.capabilities.clone(),

@@ -49,8 +49,13 @@ impl StdioProxy {
                 .map_err(|e| e.to_string())?;
         let _ = router.shared.set(upstream.clone());
         let pump = tokio::spawn(router.clone().pump(upstream.clone(), frames));
+        let options = &router.options;
         let opened = upstream
-            .initialize(&router.options.version, router.options.connection_timeout)
+            .open(
+                options.upstream_protocol,
+                &options.version,
+                options.connection_timeout,
+            )
             .await;
         if let Err(e) = opened {
             router.closing.store(true, Ordering::Relaxed);
@@ -110,27 +115,31 @@ impl StdioProxy {
     /// SIGKILL after `grace`.
     pub async fn close(&self, grace: Duration) {
         self.router.closing.store(true, Ordering::Relaxed);
+        self.router
+            .grace_ms
+            .store(grace.as_millis() as u64, Ordering::Relaxed);
         self.server.shutdown().await;
+        // Sessions the shutdown did not reach (their onClose wait timed out) still hold theirs.
         let mut children: Vec<Arc<Upstream>> = lock(&self.router.sessions)
             .drain()
             .filter_map(|(_, s)| s.child)
             .collect();
         children.extend(self.router.shared.get().cloned());
-        let stops = children.iter().map(|u| u.child.stop(grace));
-        futures_join(stops).await;
+        // In parallel: N stubborn children cost one grace, not N.
+        let mut stops: Vec<_> = children
+            .into_iter()
+            .map(|u| {
+                tokio::spawn(async move {
+                    u.child.stop(grace).await;
+                })
+            })
+            .collect();
+        stops.extend(lock(&self.router.stopping).drain(..));
+        for stop in stops {
+            let _ = stop.await;
+        }
         for task in lock(&self.tasks).drain(..) {
             task.abort();
         }
-    }
-}
-
-/// Awaits every future (the children stop in parallel, so N stubborn ones cost one grace).
-async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) {
-    let mut set = Vec::new();
-    for f in futures {
-        set.push(Box::pin(f));
-    }
-    for f in set {
-        f.await;
     }
 }

@@ -8,7 +8,7 @@ use mcp_proxy_core::{
     AuthOutcome, CreateReason, Host, HostEvent, LogLevel, ResponseLike, Server, ServerOutcome,
 };
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, watch};
 use crate::calls::{Call, CallKey, Caller};
 use crate::child::{ChildSpec, Exit};
 use crate::levels;
-use crate::subscriptions::{Subscriptions, Upstream as Change};
+use crate::subscriptions::Subscriptions;
 use crate::upstream::{Upstream, LATEST_PROTOCOL_VERSION};
 use crate::wire::{self, Message};
 
@@ -31,6 +31,10 @@ const SUPPORTED_VERSIONS: &[&str] = &[
     "2024-11-05",
     "2024-10-07",
 ];
+
+/// How long a session's own child gets between SIGTERM and SIGKILL when its session ends
+/// (mcp-proxy's `--gracefulShutdownTimeout` default).
+pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// What the data path needs beyond the HTTP `Config`.
 #[derive(Clone, Debug)]
@@ -47,6 +51,8 @@ pub struct Options {
     pub per_session: bool,
     /// `--maxChildren`: per-session children at once.
     pub max_children: usize,
+    /// `--upstreamProtocol`: the era spoken to the shared child.
+    pub upstream_protocol: crate::era::UpstreamProtocol,
 }
 
 /// Who holds a resource subscription.
@@ -73,8 +79,12 @@ pub struct Router {
     log: LogSink,
     /// The shared child's end, once it ended.
     pub(crate) exit: watch::Sender<Option<Exit>>,
-    /// `close()` began: per-session children are stopped by it, not by their sessions.
+    /// `close()` began (the shared child's end is then no news).
     pub(crate) closing: AtomicBool,
+    /// How long a stopping child gets before SIGKILL (`close(grace)` sets it).
+    pub(crate) grace_ms: AtomicU64,
+    /// Per-session children being stopped; `close()` waits for them.
+    pub(crate) stopping: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -101,6 +111,8 @@ impl Router {
             log,
             exit: watch::channel(None).0,
             closing: AtomicBool::new(false),
+            grace_ms: AtomicU64::new(DEFAULT_STOP_GRACE.as_millis() as u64),
+            stopping: Mutex::new(Vec::new()),
         })
     }
 
@@ -275,22 +287,13 @@ impl Router {
         self.release(&Holder::Session(session.clone()), Some(&upstream))
             .await;
         if let Some(own) = state.and_then(|s| s.child) {
-            if !self.closing.load(Ordering::Relaxed) {
-                let grace = self.options.connection_timeout.min(Duration::from_secs(5));
-                tokio::spawn(async move {
-                    own.child.stop(grace).await;
-                });
-            }
-        }
-    }
-
-    /// A holder is gone: the URIs it alone held are unsubscribed upstream.
-    pub(crate) async fn release(&self, holder: &Holder, upstream: Option<&Arc<Upstream>>) {
-        let gone = lock(&self.subs).release(holder);
-        let Some(upstream) = upstream else { return };
-        for uri in gone {
-            let params = serde_json::json!({ "uri": uri }).to_string();
-            upstream.fire("resources/unsubscribe", Some(&params)).await;
+            let grace = Duration::from_millis(self.grace_ms.load(Ordering::Relaxed));
+            let stop = tokio::spawn(async move {
+                own.child.stop(grace).await;
+            });
+            let mut stopping = lock(&self.stopping);
+            stopping.retain(|s| !s.is_finished());
+            stopping.push(stop);
         }
     }
 
@@ -375,22 +378,8 @@ impl Router {
                 }
             }
             "resources/subscribe" | "resources/unsubscribe" => {
-                let Some(uri) = wire::string_field(message.params, "uri") else {
-                    return Some(wire::error(id, -32602, "Invalid params: uri is required"));
-                };
-                let holder = Holder::Session(session.clone());
-                let change = {
-                    let mut subs = lock(&self.subs);
-                    match method {
-                        "resources/subscribe" => subs.add(&holder, &uri),
-                        _ => subs.remove(&holder, &uri),
-                    }
-                };
-                match change {
-                    Change::Nothing => Some(wire::response(id, Some("{}"), None)),
-                    // The first holder (or the last) asks the child, whose answer is theirs.
-                    Change::Subscribe | Change::Unsubscribe => None,
-                }
+                self.session_subscription(session, message, id, upstream)
+                    .await
             }
             _ => None,
         }
@@ -434,20 +423,11 @@ impl Router {
             session: session.clone(),
             id: id.to_string(),
         });
-        if method == "resources/subscribe" && up.owner.is_none() {
+        if method == "resources/subscribe" && up.owner.is_none() && !up.is_modern() {
             call.subscribing = wire::string_field(message.params, "uri");
         }
-        let replace = progress.is_some();
         call.progress = progress;
-        let params = message.params;
-        let sent = up
-            .send(
-                call,
-                method,
-                |up_id| wire::upstream_params(params, replace.then_some(up_id), false),
-                params.map(|p| p.get()),
-            )
-            .await;
+        let sent = up.send(call, method, message.params, false).await;
         if let Err(call) = sent {
             self.fail(call, -32603, "Connection closed");
         }

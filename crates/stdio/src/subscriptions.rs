@@ -89,6 +89,13 @@ impl<H: Eq + Hash + Clone> Subscriptions<H> {
         self.held.get(holder).is_some_and(|h| h.contains(uri))
     }
 
+    /// Every URI held.
+    pub fn uris(&self) -> Vec<String> {
+        let mut uris: Vec<String> = self.counts.keys().cloned().collect();
+        uris.sort();
+        uris
+    }
+
     /// The holders of `uri`.
     pub fn holders(&self, uri: &str) -> Vec<H> {
         self.held

@@ -5,7 +5,8 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
@@ -80,6 +81,12 @@ pub struct Upstream {
     pub identity: OnceLock<Identity>,
     /// `--requestTimeout` for forwarded calls.
     pub timeout: Duration,
+    /// The child speaks 2026-07-28 (`era.rs`).
+    pub modern: AtomicBool,
+    /// This package's version, for the 2026-07-28 envelope's `clientInfo`.
+    pub version: Mutex<String>,
+    /// The upstream `subscriptions/listen` request in flight (2026-07-28 child).
+    pub listen: Mutex<Option<u64>>,
 }
 
 impl Upstream {
@@ -96,27 +103,32 @@ impl Upstream {
             owner,
             identity: OnceLock::new(),
             timeout,
+            modern: AtomicBool::new(false),
+            version: Mutex::new(String::new()),
+            listen: Mutex::new(None),
         });
         Ok((upstream, frames))
     }
 
-    /// Sends a request for `call`; `params` gets the upstream id first when it needs it
-    /// (a replaced progress token). `None` when the child no longer takes input: the call
-    /// is given back for its answer.
+    /// Sends a downstream request for `call`: its progress token replaced by the upstream id
+    /// (when it has one), the 2026-07-28 envelope removed (`strip`) or added (a 2026 child).
+    /// `Err` gives the call back when the child no longer takes input.
     pub async fn send(
         &self,
         mut call: Call,
         method: &str,
-        params: impl FnOnce(u64) -> Option<String>,
-        raw_params: Option<&str>,
+        params: Option<&RawValue>,
+        strip: bool,
     ) -> Result<u64, Call> {
         call.deadline = Some(Instant::now() + self.timeout);
+        let replace = call.progress.is_some();
         let id = self.calls.open(call);
-        let built = params(id);
+        let envelope = self.request_envelope();
+        let built = wire::upstream_params(params, replace.then_some(id), strip, envelope.as_ref());
         let line = wire::request(
             Some(&id.to_string()),
             method,
-            built.as_deref().or(raw_params),
+            built.as_deref().or(params.map(RawValue::get)),
         );
         if self.child.exited().is_none() && self.child.write(line).await {
             Ok(id)

@@ -120,28 +120,41 @@ pub fn progress_token(params: Option<&RawValue>) -> Option<String> {
 /// The key prefix of the 2026-07-28 per-request envelope in `_meta`.
 pub const ENVELOPE_PREFIX: &str = "io.modelcontextprotocol/";
 
-/// `params` for upstream: the progress token replaced by `token` (when given) and, for a
-/// 2026-07-28 request, the envelope keys removed. `None` when nothing changes.
+/// `params` for upstream: the progress token replaced by `token` (when given), the
+/// 2026-07-28 envelope keys removed (`strip`), the child's envelope added (`envelope`, for a
+/// 2026-07-28 child). `None` when nothing changes.
 pub fn upstream_params(
     params: Option<&RawValue>,
     token: Option<u64>,
-    strip_envelope: bool,
+    strip: bool,
+    envelope: Option<&Map<String, Value>>,
 ) -> Option<String> {
-    if token.is_none() && !strip_envelope {
+    if token.is_none() && !strip && envelope.is_none() {
         return None;
     }
-    let params = params?;
-    let mut value: Map<String, Value> = serde_json::from_str(params.get()).ok()?;
+    let mut value: Map<String, Value> = match params {
+        Some(params) => serde_json::from_str(params.get()).ok()?,
+        None => Map::new(),
+    };
+    if envelope.is_some() && !value.contains_key("_meta") {
+        value.insert("_meta".into(), Value::Object(Map::new()));
+    }
     if let Some(Value::Object(meta)) = value.get_mut("_meta") {
-        if strip_envelope {
+        if strip {
             meta.retain(|key, _| !key.starts_with(ENVELOPE_PREFIX));
         }
         if let Some(token) = token {
             meta.insert("progressToken".into(), Value::from(token));
         }
+        for (key, v) in envelope.into_iter().flatten() {
+            meta.insert(key.clone(), v.clone());
+        }
         if meta.is_empty() {
             value.remove("_meta");
         }
+    }
+    if params.is_none() && value.is_empty() {
+        return None;
     }
     Some(Value::Object(value).to_string())
 }
@@ -224,7 +237,7 @@ mod tests {
             progress_token(Some(&params)).as_deref(),
             Some("\"down-tok\"")
         );
-        let up = upstream_params(Some(&params), Some(12), false).unwrap();
+        let up = upstream_params(Some(&params), Some(12), false, None).unwrap();
         assert_eq!(up, r#"{"name":"t","_meta":{"progressToken":12,"x":1}}"#);
         let progress = raw(r#"{"progressToken":12,"progress":1,"total":2}"#);
         assert_eq!(number_field(Some(&progress), "progressToken"), Some(12));
@@ -238,7 +251,7 @@ mod tests {
     fn no_token_no_rewrite() {
         let params = raw(r#"{"name":"t"}"#);
         assert_eq!(progress_token(Some(&params)), None);
-        assert_eq!(upstream_params(Some(&params), None, false), None);
+        assert_eq!(upstream_params(Some(&params), None, false, None), None);
     }
 
     #[test]
@@ -247,11 +260,32 @@ mod tests {
             r#"{"name":"t","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","custom":1}}"#,
         );
         assert_eq!(
-            upstream_params(Some(&params), None, true).unwrap(),
+            upstream_params(Some(&params), None, true, None).unwrap(),
             r#"{"name":"t","_meta":{"custom":1}}"#
         );
         let only = raw(r#"{"_meta":{"io.modelcontextprotocol/clientCapabilities":{}}}"#);
-        assert_eq!(upstream_params(Some(&only), None, true).unwrap(), "{}");
+        assert_eq!(
+            upstream_params(Some(&only), None, true, None).unwrap(),
+            "{}"
+        );
+    }
+
+    #[test]
+    fn envelope_is_added_for_a_2026_child() {
+        let mut envelope = Map::new();
+        envelope.insert(
+            "io.modelcontextprotocol/protocolVersion".into(),
+            Value::from("2026-07-28"),
+        );
+        let params = raw(r#"{"name":"t","_meta":{"progressToken":"x"}}"#);
+        assert_eq!(
+            upstream_params(Some(&params), Some(3), false, Some(&envelope)).unwrap(),
+            r#"{"name":"t","_meta":{"progressToken":3,"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}"#
+        );
+        assert_eq!(
+            upstream_params(None, None, false, Some(&envelope)).unwrap(),
+            r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}"#
+        );
     }
 
     #[test]
