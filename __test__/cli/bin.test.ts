@@ -209,6 +209,17 @@ describe("how it ends", () => {
     await until(() => (alive(pid) ? undefined : true), "the stubborn child to be killed", 5000);
   });
 
+  it("SIGINT then SIGTERM: one graceful close, exit 0 (the second, different signal changes nothing, as 6.7.19)", async () => {
+    const { proxy, port } = await serve(["--gracefulShutdownTimeout", "800"], ["--stubborn"]);
+    const pid = await childPid(port);
+    proxy.process.kill("SIGINT");
+    await until(() => (proxy.stdout().includes("received shutdown signal") ? true : undefined), "the first signal's line");
+    proxy.process.kill("SIGTERM");
+    expect(await proxy.exit).toEqual({ code: 0, signal: null });
+    expect(proxy.stdout().match(/received shutdown signal/g)).toHaveLength(1);
+    await until(() => (alive(pid) ? undefined : true), "the stubborn child to be killed", 5000);
+  });
+
   it("a second SIGINT during shutdown ends the process at once, dying of SIGINT (a shell shows 130), the child SIGKILLed first", async () => {
     const { proxy, port } = await serve(["--gracefulShutdownTimeout", "20000"], ["--stubborn"]);
     const pid = await childPid(port);

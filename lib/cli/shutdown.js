@@ -2,10 +2,11 @@
 // How a running proxy ends. Three ways in:
 // - SIGINT/SIGTERM: `proxy.close(graceMs)` stops accepting, closes the sessions, closes the
 //   child's stdin, SIGTERMs it and SIGKILLs it after --gracefulShutdownTimeout; then exit 0.
-//   Teardown runs once whatever arrives next (6.7.19's createGracefulShutdown guard), and a
-//   second signal of either kind ends the process at once with that signal's default action
-//   (a shell shows 130 for SIGINT), as 6.7.19's `process.once` does; the child is SIGKILLed
-//   first, so even this way out leaves nothing running (6.7.19 leaves it to stdin's end).
+//   Teardown runs once whatever arrives next (6.7.19's createGracefulShutdown guard). The
+//   same signal a second time ends the process at once with that signal's default action (a
+//   shell shows 130 for a second Ctrl-C), as 6.7.19's `process.once` does; the child is
+//   SIGKILLed first, so even this way out leaves nothing running (6.7.19 leaves it to stdin's
+//   end). The other signal during a shutdown changes nothing (SIGINT then SIGTERM: one close).
 // - The child exits on its own: exit 1, so a supervisor restarts the proxy (6.7.19 stays up
 //   answering "Not connected" for ever). The native side has logged `child exited with …`.
 // - A close that hangs despite the SIGKILL (the native side stuck): a watchdog exits 1 after
@@ -28,6 +29,7 @@ function killChild(pid) {
 
 function installShutdown({ proxy, tunnel, graceMs, log, warn }) {
   let stopping = false;
+  const received = new Set();
 
   const finish = (exitCode) => {
     const watchdog = setTimeout(() => {
@@ -49,6 +51,9 @@ function installShutdown({ proxy, tunnel, graceMs, log, warn }) {
   };
 
   const onSignal = (signal) => {
+    const again = received.has(signal);
+    received.add(signal);
+    if (stopping && !again) return;
     if (stopping) {
       // The second signal: no more waiting. Dying of the signal itself (not exit(130)) keeps
       // WIFSIGNALED for the parent, which is how shells and supervisors see a Ctrl-C.
