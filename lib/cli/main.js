@@ -30,17 +30,22 @@ const err = (line) => process.stderr.write(`${line}\n`);
 // it prints is for people, the proxy's job is the HTTP side.
 for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
 
+/** Prints a usage error and sets exit code 2; other errors go on up. */
+function usageError(error) {
+  if (!(error instanceof UsageError)) throw error;
+  err(`Error: ${error.message}`);
+  err(usage());
+  process.exitCode = EXIT_USAGE;
+  return undefined;
+}
+
 /** The line, or undefined after answering --help/--version or a usage error. */
 function readLine(argv, env) {
   let parsed;
   try {
     parsed = parseCommandLine(argv, env);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    err(`Error: ${error.message}`);
-    err(usage());
-    process.exitCode = EXIT_USAGE;
-    return undefined;
+    return usageError(error);
   }
   if (parsed.help) out(helpText());
   if (parsed.version) out(version());
@@ -51,11 +56,7 @@ function readLine(argv, env) {
   try {
     return { parsed, config: toRunConfig(parsed, { env, version: version() }) };
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    err(`Error: ${error.message}`);
-    err(usage());
-    process.exitCode = EXIT_USAGE;
-    return undefined;
+    return usageError(error);
   }
 }
 
