@@ -92,17 +92,25 @@ describe("a child that misbehaves", () => {
     expect(textOf(await c.callTool({ name: "echo", arguments: { text: "after" } }))).toBe("after");
   });
 
-  it("that exits mid-call: Connection closed, childExit, /ping 503", async () => {
-    const proxy = await startStdio();
-    const c = await client(proxy.port);
-    const pending = c.callTool({ name: "hang", arguments: {} });
-    const exiting = c.callTool({ name: "exit", arguments: { code: 7 } });
-    await expect(pending).rejects.toThrow(/Connection closed/);
-    await expect(exiting).rejects.toThrow(/Connection closed/);
-    expect(await proxy.childExit).toEqual({ code: 7, signal: null });
-    const ping = await fetch(`http://127.0.0.1:${proxy.port}/ping`);
-    expect(ping.status).toBe(503);
-    await expect(c.callTool({ name: "echo", arguments: { text: "x" } })).rejects.toThrow(/Connection closed/);
+  it("that exits mid-call: Connection closed, the exit logged, childExit, /ping 503", async () => {
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void errors.push(args.join(" "));
+    try {
+      const proxy = await startStdio();
+      const c = await client(proxy.port);
+      const pending = c.callTool({ name: "hang", arguments: {} });
+      const exiting = c.callTool({ name: "exit", arguments: { code: 7 } });
+      await expect(pending).rejects.toThrow(/Connection closed/);
+      await expect(exiting).rejects.toThrow(/Connection closed/);
+      expect(await proxy.childExit).toEqual({ code: 7, signal: null });
+      const ping = await fetch(`http://127.0.0.1:${proxy.port}/ping`);
+      expect(ping.status).toBe(503);
+      await expect(c.callTool({ name: "echo", arguments: { text: "x" } })).rejects.toThrow(/Connection closed/);
+      await until(() => errors.includes("[mcp-proxy] child exited with code 7"), "the exit logged");
+    } finally {
+      console.error = original;
+    }
   });
 
   it("that ignores SIGTERM is killed after the grace; no process is left", async () => {
@@ -128,7 +136,9 @@ describe("a child that misbehaves", () => {
 
   it("that exits at start: the start rejects with Connection closed", async () => {
     const { FIXTURE } = await import("./stdio");
-    await expect(runStdioProxy(config({ args: [FIXTURE, "--exit-at-start"] }))).rejects.toThrow(/Connection closed/);
+    await expect(runStdioProxy(config({ args: [FIXTURE, "--exit-at-start"] }))).rejects.toThrow(
+      /Connection closed \(child exited with code 3\)/,
+    );
   });
 });
 

@@ -300,7 +300,9 @@ impl Router {
                 }
             }
             None => {
-                if !self.closing.load(std::sync::atomic::Ordering::Relaxed) {
+                // Before the bind, the start's error says it; during close() it is expected.
+                let serving = self.server().is_some();
+                if serving && !self.closing.load(std::sync::atomic::Ordering::Relaxed) {
                     self.log(LogLevel::Error, format!("[mcp-proxy] {exit}"));
                 }
                 if let Some(server) = self.server() {

@@ -59,8 +59,13 @@ impl StdioProxy {
             .await;
         if let Err(e) = opened {
             router.closing.store(true, Ordering::Relaxed);
+            // A child that ended by itself says how (`sh -c` with a missing command: 127).
+            let ended = upstream.child.exited();
             upstream.child.stop(FAILED_START_GRACE).await;
-            return Err(e);
+            return Err(match ended {
+                Some(exit) => format!("{e} ({exit})"),
+                None => e,
+            });
         }
         let (host_name, port) = (config.host.clone(), config.port);
         let (events_tx, events) = mpsc::unbounded_channel();
