@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { alive, closeAll, config, runStdioProxy, startStdio } from "./stdio";
+import { alive, children, closeAll, config, FIXTURE, runStdioProxy, startStdio } from "./stdio";
 import { until } from "../helpers";
 
 const clients: Client[] = [];
@@ -128,14 +128,21 @@ describe("a child that misbehaves", () => {
   });
 
   it("that never answers initialize: the start rejects after connectionTimeout and the child is stopped", async () => {
-    const { FIXTURE } = await import("./stdio");
     await expect(
       runStdioProxy(config({ args: [FIXTURE, "--no-init-answer"], connectionTimeout: 300 })),
     ).rejects.toThrow(/initialize: Request timed out/);
+    expect(children(FIXTURE)).toEqual([]);
+  });
+
+  it("behind a port already in use: the start rejects with EADDRINUSE and the child is stopped", async () => {
+    const first = await startStdio();
+    await expect(runStdioProxy(config({ port: first.port }))).rejects.toThrow(/EADDRINUSE/);
+    // The second proxy's child was spawned and initialized, then stopped; the first one's runs.
+    await until(() => children(FIXTURE).length === 1, "only the first proxy's child");
+    expect(children(FIXTURE)).toEqual([first.childPid]);
   });
 
   it("that exits at start: the start rejects with Connection closed", async () => {
-    const { FIXTURE } = await import("./stdio");
     await expect(runStdioProxy(config({ args: [FIXTURE, "--exit-at-start"] }))).rejects.toThrow(
       /Connection closed \(child exited with code 3\)/,
     );
