@@ -169,7 +169,6 @@ impl Router {
             return;
         };
         let server = self.server().cloned();
-        let modern_info = upstream.identity.get().map(|i| i.server_info.clone());
         upstream.calls.with(token, |call| {
             let Some(down_token) = call.progress.as_deref() else {
                 return;
@@ -187,7 +186,6 @@ impl Router {
                 }
                 Caller::Modern { token, .. } => {
                     if let Some(server) = &server {
-                        let _ = modern_info;
                         crate::modern::stream_progress(server, *token, &mut call.streaming, &json);
                     }
                 }
