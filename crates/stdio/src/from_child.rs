@@ -303,9 +303,7 @@ impl Router {
                 if serving && !self.closing.load(std::sync::atomic::Ordering::Relaxed) {
                     self.log(LogLevel::Error, format!("[mcp-proxy] {exit}"));
                 }
-                if let Some(server) = self.server() {
-                    server.set_unavailable(true);
-                }
+                self.availability.set_down(true);
                 self.exit.send_replace(Some(exit));
             }
         }

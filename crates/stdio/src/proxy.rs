@@ -43,7 +43,7 @@ impl StdioProxy {
         options: Options,
         log: LogSink,
     ) -> Result<StdioProxy, String> {
-        let router = Router::new(options, log);
+        let router = Router::new(options, log, config.availability.clone());
         let (upstream, frames) =
             Upstream::spawn(&router.options.child, None, router.options.request_timeout)
                 .map_err(|e| e.to_string())?;
@@ -78,9 +78,6 @@ impl StdioProxy {
             }
         };
         let _ = router.server.set(server.clone());
-        if upstream.child.exited().is_some() {
-            server.set_unavailable(true);
-        }
         let tasks = vec![
             pump,
             tokio::spawn(router.clone().run(events)),
