@@ -207,5 +207,6 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
         max_listen_streams: o
             .max_listen_streams
             .map_or(DEFAULT_MAX_LISTEN_STREAMS, |n| n as usize),
+        availability: Default::default(),
     })
 }

@@ -3,14 +3,13 @@
 // clients: 2025 Streamable HTTP and legacy SSE sessions at once, a 2026-07-28 client, and
 // `--perSession`, where the child asks the real client for its roots.
 import { afterEach, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from "@modelcontextprotocol/client";
-import { closeAll, startStdio, type StdioProxy } from "./stdio";
+import { children, closeAll, startStdio, type StdioProxy } from "./stdio";
 
 const require = createRequire(import.meta.url);
 const EVERYTHING = require.resolve("@modelcontextprotocol/server-everything/dist/index.js");
@@ -37,16 +36,6 @@ async function sseClient(port: number): Promise<Client> {
   clients.push(c);
   await c.connect(new SSEClientTransport(new URL(`http://127.0.0.1:${port}/sse`)));
   return c;
-}
-
-/** The processes whose parent is this test process and whose command names `needle`. */
-function children(needle: string): number[] {
-  const out = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" });
-  return out
-    .split("\n")
-    .map((l) => l.trim().split(/\s+/))
-    .filter((cols) => Number(cols[1]) === process.pid && cols.slice(2).join(" ").includes(needle))
-    .map((cols) => Number(cols[0]));
 }
 
 const textOf = (r: any) => r.content[0].text;

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { alive, closeAll, config, runStdioProxy, startStdio } from "./stdio";
+import { alive, children, closeAll, config, FIXTURE, runStdioProxy, startStdio } from "./stdio";
 import { until } from "../helpers";
 
 const clients: Client[] = [];
@@ -92,17 +92,29 @@ describe("a child that misbehaves", () => {
     expect(textOf(await c.callTool({ name: "echo", arguments: { text: "after" } }))).toBe("after");
   });
 
-  it("that exits mid-call: Connection closed, childExit, /ping 503", async () => {
-    const proxy = await startStdio();
-    const c = await client(proxy.port);
-    const pending = c.callTool({ name: "hang", arguments: {} });
-    const exiting = c.callTool({ name: "exit", arguments: { code: 7 } });
-    await expect(pending).rejects.toThrow(/Connection closed/);
-    await expect(exiting).rejects.toThrow(/Connection closed/);
-    expect(await proxy.childExit).toEqual({ code: 7, signal: null });
-    const ping = await fetch(`http://127.0.0.1:${proxy.port}/ping`);
-    expect(ping.status).toBe(503);
-    await expect(c.callTool({ name: "echo", arguments: { text: "x" } })).rejects.toThrow(/Connection closed/);
+  it("that exits mid-call: Connection closed, the exit logged, childExit, /ping 503", async () => {
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void errors.push(args.join(" "));
+    try {
+      const proxy = await startStdio();
+      const c = await client(proxy.port);
+      const [pending, exiting] = await Promise.allSettled([
+        c.callTool({ name: "hang", arguments: {} }),
+        c.callTool({ name: "exit", arguments: { code: 7 } }),
+      ]);
+      for (const settled of [pending, exiting]) {
+        expect(settled.status).toBe("rejected");
+        expect(String((settled as PromiseRejectedResult).reason)).toMatch(/Connection closed/);
+      }
+      expect(await proxy.childExit).toEqual({ code: 7, signal: null });
+      const ping = await fetch(`http://127.0.0.1:${proxy.port}/ping`);
+      expect(ping.status).toBe(503);
+      await expect(c.callTool({ name: "echo", arguments: { text: "x" } })).rejects.toThrow(/Connection closed/);
+      await until(() => errors.includes("[mcp-proxy] child exited with code 7"), "the exit logged");
+    } finally {
+      console.error = original;
+    }
   });
 
   it("that ignores SIGTERM is killed after the grace; no process is left", async () => {
@@ -120,15 +132,24 @@ describe("a child that misbehaves", () => {
   });
 
   it("that never answers initialize: the start rejects after connectionTimeout and the child is stopped", async () => {
-    const { FIXTURE } = await import("./stdio");
     await expect(
       runStdioProxy(config({ args: [FIXTURE, "--no-init-answer"], connectionTimeout: 300 })),
     ).rejects.toThrow(/initialize: Request timed out/);
+    expect(children(FIXTURE)).toEqual([]);
+  });
+
+  it("behind a port already in use: the start rejects with EADDRINUSE and the child is stopped", async () => {
+    const first = await startStdio();
+    await expect(runStdioProxy(config({ port: first.port }))).rejects.toThrow(/EADDRINUSE/);
+    // The second proxy's child was spawned and initialized, then stopped; the first one's runs.
+    await until(() => children(FIXTURE).length === 1, "only the first proxy's child");
+    expect(children(FIXTURE)).toEqual([first.childPid]);
   });
 
   it("that exits at start: the start rejects with Connection closed", async () => {
-    const { FIXTURE } = await import("./stdio");
-    await expect(runStdioProxy(config({ args: [FIXTURE, "--exit-at-start"] }))).rejects.toThrow(/Connection closed/);
+    await expect(runStdioProxy(config({ args: [FIXTURE, "--exit-at-start"] }))).rejects.toThrow(
+      /Connection closed \(child exited with code 3\)/,
+    );
   });
 });
 

@@ -135,6 +135,41 @@ describe("one shared child behind the proxy", () => {
     await until(() => upstream("resources/unsubscribe").length === 1, "unsubscribe upstream");
   });
 
+  it("holds a list change for a session whose GET stream is not open yet, and delivers it when it opens", async () => {
+    const proxy = await startStdio();
+    const url = `http://127.0.0.1:${proxy.port}/mcp`;
+    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+    const init = await fetch(url, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 0,
+        method: "initialize",
+        params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+      }),
+    });
+    const session = init.headers.get("mcp-session-id")!;
+    await init.text();
+    const trigger = await client(proxy.port);
+    await trigger.callTool({ name: "changed", arguments: {} });
+    const controller = new AbortController();
+    const get = await fetch(url, {
+      headers: { accept: "text/event-stream", "mcp-session-id": session, "mcp-protocol-version": "2025-11-25" },
+      signal: controller.signal,
+    });
+    expect(get.status).toBe(200);
+    const reader = get.body!.getReader();
+    let text = "";
+    while (!text.includes("notifications/tools/list_changed")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    expect(text).toContain("notifications/tools/list_changed");
+  });
+
   it("refuses the child's own requests with -32601 (sampling, roots: shared mode)", async () => {
     const proxy = await startStdio();
     const c = await client(proxy.port);

@@ -1,6 +1,7 @@
 // Starting the command line's data path (lib/cli/run.js) in tests, on the project's own stdio
 // fixture or another command, on a free loopback port.
 import path from "node:path";
+import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
@@ -99,4 +100,14 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The processes whose parent is this test process and whose command line names `needle`. */
+export function children(needle: string): number[] {
+  const out = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" });
+  return out
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter((cols) => Number(cols[1]) === process.pid && cols.slice(2).join(" ").includes(needle))
+    .map((cols) => Number(cols[0]));
 }

@@ -1,5 +1,7 @@
 //! Server options, each bound with its named default.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::challenge::OAuthConfig;
@@ -63,6 +65,21 @@ pub const HALF_CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// `onClose` of every session together (they run concurrently).
 pub const ON_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Whether what serves MCP is there, as a switch the embedder keeps a clone of: while it is
+/// down (a command line's child exited), `GET /ping` answers 503 so a supervisor sees it.
+#[derive(Debug, Clone, Default)]
+pub struct Availability(Arc<AtomicBool>);
+
+impl Availability {
+    pub fn set_down(&self, down: bool) {
+        self.0.store(down, Ordering::Relaxed);
+    }
+
+    pub fn is_down(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventStoreMode {
     /// A bounded in-memory store per session, in Rust.
@@ -122,6 +139,8 @@ pub struct Config {
     pub modern: bool,
     /// Open `subscriptions/listen` streams at most (`maxListenStreams`).
     pub max_listen_streams: usize,
+    /// While down, `GET /ping` answers 503.
+    pub availability: Availability,
 }
 
 impl Default for Config {
@@ -158,6 +177,7 @@ impl Default for Config {
             oauth: None,
             modern: true,
             max_listen_streams: DEFAULT_MAX_LISTEN_STREAMS,
+            availability: Availability::default(),
         }
     }
 }

@@ -287,8 +287,10 @@ mod tests {
 
     #[tokio::test]
     async fn ping_answers_503_while_what_serves_mcp_is_gone() {
-        let s = server(Config::default()).await;
-        s.set_unavailable(true);
+        let config = Config::default();
+        let availability = config.availability.clone();
+        let s = server(config).await;
+        availability.set_down(true);
         let mut c = TcpStream::connect(("127.0.0.1", s.port())).await.unwrap();
         c.write_all(b"GET /ping HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
             .await

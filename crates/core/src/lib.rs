@@ -40,7 +40,7 @@ mod write_through;
 mod written;
 
 pub use bytes;
-pub use config::{Config, EventStoreMode};
+pub use config::{Availability, Config, EventStoreMode};
 pub use host::{
     AuthOutcome, BodyEnd, CreateReason, Host, HostEvent, LogLevel, RequestHead, ResponseLike,
     ServerOutcome,

@@ -60,7 +60,7 @@ impl Shared {
         }
         let path = req.uri().path();
         if req.method() == Method::GET && path == "/ping" {
-            if self.unavailable.load(std::sync::atomic::Ordering::Relaxed) {
+            if self.config.availability.is_down() {
                 return reply::text(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
             }
             return reply::text(StatusCode::OK, "pong");

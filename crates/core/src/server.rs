@@ -11,7 +11,7 @@ use std::convert::Infallible;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -55,8 +55,6 @@ pub(crate) struct Shared {
     pub(crate) modern: crate::modern::State,
     next_token: AtomicU64,
     stopping: watch::Sender<bool>,
-    /// What serves MCP is gone (a command line's child exited): `/ping` answers 503.
-    pub(crate) unavailable: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -419,7 +417,6 @@ impl Server {
             modern: Default::default(),
             next_token: AtomicU64::new(1),
             stopping: watch::channel(false).0,
-            unavailable: AtomicBool::new(false),
         });
         let mut tasks = JoinSet::new();
         for listener in listeners {
@@ -572,14 +569,6 @@ impl Server {
     /// The host finished `onClose` for the `CloseSession` event with this token.
     pub fn session_closed(&self, token: u64) {
         self.shared.closed.answer(token, ());
-    }
-
-    /// Whether what serves MCP is there: while unavailable, `GET /ping` answers 503 (a
-    /// supervisor's health check sees the command line's child is gone).
-    pub fn set_unavailable(&self, unavailable: bool) {
-        self.shared
-            .unavailable
-            .store(unavailable, Ordering::Relaxed);
     }
 
     pub fn session_count(&self) -> usize {

@@ -169,7 +169,6 @@ impl Router {
             return;
         };
         let server = self.server().cloned();
-        let modern_info = upstream.identity.get().map(|i| i.server_info.clone());
         upstream.calls.with(token, |call| {
             let Some(down_token) = call.progress.as_deref() else {
                 return;
@@ -187,7 +186,6 @@ impl Router {
                 }
                 Caller::Modern { token, .. } => {
                     if let Some(server) = &server {
-                        let _ = modern_info;
                         crate::modern::stream_progress(server, *token, &mut call.streaming, &json);
                     }
                 }
@@ -300,12 +298,12 @@ impl Router {
                 }
             }
             None => {
-                if !self.closing.load(std::sync::atomic::Ordering::Relaxed) {
+                // Before the bind, the start's error says it; during close() it is expected.
+                let serving = self.server().is_some();
+                if serving && !self.closing.load(std::sync::atomic::Ordering::Relaxed) {
                     self.log(LogLevel::Error, format!("[mcp-proxy] {exit}"));
                 }
-                if let Some(server) = self.server() {
-                    server.set_unavailable(true);
-                }
+                self.availability.set_down(true);
                 self.exit.send_replace(Some(exit));
             }
         }

@@ -43,7 +43,7 @@ impl StdioProxy {
         options: Options,
         log: LogSink,
     ) -> Result<StdioProxy, String> {
-        let router = Router::new(options, log);
+        let router = Router::new(options, log, config.availability.clone());
         let (upstream, frames) =
             Upstream::spawn(&router.options.child, None, router.options.request_timeout)
                 .map_err(|e| e.to_string())?;
@@ -59,8 +59,13 @@ impl StdioProxy {
             .await;
         if let Err(e) = opened {
             router.closing.store(true, Ordering::Relaxed);
+            // A child that ended by itself says how (`sh -c` with a missing command: 127).
+            let ended = upstream.child.exited();
             upstream.child.stop(FAILED_START_GRACE).await;
-            return Err(e);
+            return Err(match ended {
+                Some(exit) => format!("{e} ({exit})"),
+                None => e,
+            });
         }
         let (host_name, port) = (config.host.clone(), config.port);
         let (events_tx, events) = mpsc::unbounded_channel();
@@ -73,9 +78,6 @@ impl StdioProxy {
             }
         };
         let _ = router.server.set(server.clone());
-        if upstream.child.exited().is_some() {
-            server.set_unavailable(true);
-        }
         let tasks = vec![
             pump,
             tokio::spawn(router.clone().run(events)),

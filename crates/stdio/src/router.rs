@@ -5,7 +5,8 @@
 //! answered here. No JS runs per message.
 
 use mcp_proxy_core::{
-    AuthOutcome, CreateReason, Host, HostEvent, LogLevel, ResponseLike, Server, ServerOutcome,
+    AuthOutcome, Availability, CreateReason, Host, HostEvent, LogLevel, ResponseLike, Server,
+    ServerOutcome,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -79,6 +80,8 @@ pub struct Router {
     log: LogSink,
     /// The shared child's end, once it ended.
     pub(crate) exit: watch::Sender<Option<Exit>>,
+    /// Down once the shared child is gone (`GET /ping` then answers 503).
+    pub(crate) availability: Availability,
     /// `close()` began (the shared child's end is then no news).
     pub(crate) closing: AtomicBool,
     /// How long a stopping child gets before SIGKILL (`close(grace)` sets it).
@@ -101,8 +104,9 @@ impl Host for RouterHost {
 }
 
 impl Router {
-    pub fn new(options: Options, log: LogSink) -> Arc<Router> {
+    pub fn new(options: Options, log: LogSink, availability: Availability) -> Arc<Router> {
         Arc::new(Router {
+            availability,
             server: OnceLock::new(),
             shared: OnceLock::new(),
             sessions: Mutex::new(HashMap::new()),

@@ -170,7 +170,10 @@ impl Upstream {
 
     /// A request whose answer nobody waits for (subscriptions on behalf of holders).
     pub async fn fire(&self, method: &str, params: Option<&str>) {
-        let id = self.calls.open(Call::new(Caller::Own(None)));
+        let mut call = Call::new(Caller::Own(None));
+        // Forgotten after the timeout like any call (the sweep drops it), never kept forever.
+        call.deadline = Some(Instant::now() + self.timeout);
+        let id = self.calls.open(call);
         let line = wire::request(Some(&id.to_string()), method, params);
         if !self.child.write(line).await {
             self.calls.take(id);
