@@ -280,3 +280,165 @@ export declare class InMemoryEventStore {
  * and throws to stop the handler. Works until something was written on that POST's stream.
  */
 export declare function respondWith(response: ResponseLike): Promise<never>;
+
+// ---------------------------------------------------------------------------------------------
+// mcp-proxy 6.7.19's stdio-side exports (CONTRACT §13). They work on the application's own MCP
+// SDK v2 objects (`@modelcontextprotocol/client` / `@modelcontextprotocol/server`); the types
+// below spell out the members used, so these declarations need neither package to compile and
+// an SDK `Client` / `Server` / `Transport` is accepted as it is.
+
+/** An MCP SDK v2 `Client` (`@modelcontextprotocol/client`): the upstream side of a proxy. */
+export interface UpstreamClient {
+  connect(transport: any, options?: any): Promise<void>;
+  close(): Promise<void>;
+  getServerCapabilities(): any;
+  getServerVersion(): any;
+  getProtocolEra(): string | undefined;
+  setNotificationHandler(method: any, handler: (notification: any) => any): void;
+  listen(filter: any, options?: any): Promise<any>;
+  subscribeResource(params: any, options?: any): Promise<any>;
+  unsubscribeResource(params: any, options?: any): Promise<any>;
+  callTool(params: any, options?: any): Promise<any>;
+  listTools(params?: any, options?: any): Promise<any>;
+  getPrompt(params: any, options?: any): Promise<any>;
+  listPrompts(params?: any, options?: any): Promise<any>;
+  listResources(params?: any, options?: any): Promise<any>;
+  listResourceTemplates(params?: any, options?: any): Promise<any>;
+  readResource(params: any, options?: any): Promise<any>;
+  complete(params: any, options?: any): Promise<any>;
+}
+
+/** An MCP SDK v2 `Server` (`@modelcontextprotocol/server`): the downstream side of a proxy. */
+export interface DownstreamServer {
+  connect(transport: any): Promise<void>;
+  setRequestHandler(method: any, handler: (request: any, ctx: any) => any): void;
+  notification(notification: any, options?: any): Promise<void>;
+  getNegotiatedProtocolVersion(): string | undefined;
+  readonly transport?: unknown;
+  onclose?: (() => void) | undefined;
+}
+
+/** The SDK's `ServerCapabilities`; handlers are registered for the ones present. */
+export interface ProxyServerCapabilities {
+  completions?: object;
+  logging?: object;
+  prompts?: { listChanged?: boolean };
+  resources?: { listChanged?: boolean; subscribe?: boolean };
+  tools?: { listChanged?: boolean };
+  [key: string]: unknown;
+}
+
+/**
+ * Wires `server` to forward every request it can serve to `client` (handlers from
+ * `serverCapabilities`; progress, cancellation, per-connection `logging/setLevel` and resource
+ * subscriptions carried across). Resolves once wired.
+ */
+export declare function proxyServer(options: {
+  client: UpstreamClient;
+  requestTimeout?: number;
+  server: DownstreamServer;
+  serverCapabilities: ProxyServerCapabilities;
+}): Promise<void>;
+
+/** Which upstream transport `startStdioServer` connects with. */
+export declare const ServerType: { readonly HTTPStream: "HTTPStream"; readonly SSE: "SSE" };
+export type ServerType = (typeof ServerType)[keyof typeof ServerType];
+
+/** How the upstream connection picks a protocol revision (default `legacy`). */
+export type UpstreamProtocol = "auto" | "legacy" | "modern";
+
+/** The SDK `ClientOptions["versionNegotiation"]` for an `UpstreamProtocol`. */
+export declare function resolveVersionNegotiation(
+  upstreamProtocol?: UpstreamProtocol,
+): { mode: "auto" } | { mode: { pin: "2026-07-28" } } | undefined;
+
+/**
+ * Serves the SSE or Streamable HTTP MCP server at `url` on this process's stdin/stdout
+ * (2025-era stdio). Resolves to the connected stdio `Server`.
+ */
+export declare function startStdioServer<S extends DownstreamServer = DownstreamServer>(options: {
+  initStdioServer?: () => Promise<S>;
+  /** Bring your own upstream client; `upstreamProtocol` does not apply to it. */
+  initStreamClient?: () => Promise<UpstreamClient>;
+  serverType: ServerType;
+  /** The SDK's SSE or Streamable HTTP client transport options (headers, authProvider, …). */
+  transportOptions?: Record<string, unknown>;
+  upstreamProtocol?: UpstreamProtocol;
+  url: string;
+}): Promise<S>;
+
+/** An MCP SDK `Transport`, as `tapTransport` sees it. */
+export interface TransportLike {
+  start(): Promise<void>;
+  send(message: any, options?: any): Promise<void>;
+  close(): Promise<void>;
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+  onmessage?: ((message: any, extra?: any) => void) | undefined;
+}
+
+export type TransportEvent =
+  | { type: "onerror"; error: Error }
+  | { type: "onmessage"; message: any }
+  | { type: "send"; message: any }
+  | { type: "close" }
+  | { type: "onclose" }
+  | { type: "start" };
+
+/** Reports every call and callback of `transport` to `eventHandler`; returns the same object. */
+export declare function tapTransport<T extends TransportLike>(transport: T, eventHandler: (event: TransportEvent) => void): T;
+
+/** One downstream consumer of an upstream client's notifications (every member optional). */
+export interface UpstreamNotificationSink {
+  loggingMessage?: (params: { level: string; logger?: string; data?: unknown; [key: string]: unknown }) => void;
+  promptsListChanged?: () => void;
+  resourcesListChanged?: () => void;
+  resourceUpdated?: (params: { uri: string; [key: string]: unknown }) => void;
+  toolsListChanged?: () => void;
+}
+
+/** One downstream connection's stake in the shared upstream client. */
+export interface UpstreamLease {
+  addResourceSubscription: (uri: string) => Promise<void>;
+  owns: (uri: string) => boolean;
+  release: () => void;
+  removeResourceSubscription: (uri: string) => Promise<void>;
+}
+
+export interface UpstreamBridge {
+  close: () => Promise<void>;
+  subscribe: (sink: UpstreamNotificationSink) => UpstreamLease;
+}
+
+/** The one bridge of `client` (the first call fixes its `requestTimeout`). */
+export declare function getUpstreamBridge(options: { client: UpstreamClient; requestTimeout?: number }): UpstreamBridge;
+
+/** An `onListenSubscriptions` handler for a proxy fronting `client`: all or nothing. */
+export declare function acquireListenSubscriptions(options: {
+  client: UpstreamClient;
+  requestTimeout?: number;
+  uris: string[];
+}): Promise<() => void>;
+
+/** mcp-proxy's constructor argument: the API key and the `oauth` challenge parameters. */
+export interface AuthenticationMiddlewareConfig {
+  apiKey?: string;
+  oauth?: AuthConfig;
+}
+
+/** mcp-proxy 6.7.19's API-key check and 401/403 challenge builder. */
+export declare class AuthenticationMiddleware {
+  constructor(config?: AuthenticationMiddlewareConfig);
+  getScopeChallengeResponse(
+    requiredScopes: string[],
+    errorDescription?: string,
+    requestId?: unknown,
+  ): { body: string; headers: Record<string, string>; statusCode: number };
+  getUnauthorizedResponse(options?: {
+    error?: string;
+    error_description?: string;
+    error_uri?: string;
+    scope?: string;
+  }): { body: string; headers: Record<string, string> };
+  validateRequest(req: IncomingMessage): boolean;
+}

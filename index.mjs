@@ -1,4 +1,17 @@
 import cjs from "./index.js";
 
-export const { startHTTPServer, InMemoryEventStore, respondWith, DEFAULT_ALLOWED_HEADERS } = cjs;
+export const {
+  startHTTPServer,
+  InMemoryEventStore,
+  respondWith,
+  DEFAULT_ALLOWED_HEADERS,
+  AuthenticationMiddleware,
+  ServerType,
+  acquireListenSubscriptions,
+  getUpstreamBridge,
+  proxyServer,
+  resolveVersionNegotiation,
+  startStdioServer,
+  tapTransport,
+} = cjs;
 export default cjs;

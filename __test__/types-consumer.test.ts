@@ -62,6 +62,22 @@ await startHTTPServer({ port: 0, createServer: async () => ({ connect: async () 
 export async function tool(): Promise<never> {
   return respondWith(new Response("no", { status: 403, headers: { "www-authenticate": "Bearer" } }));
 }
+
+// mcp-proxy 6.7.19's stdio exports compile without the MCP SDK installed (CONTRACT §13).
+import { AuthenticationMiddleware, ServerType, resolveVersionNegotiation, startStdioServer, tapTransport, getUpstreamBridge } from "mcp-proxy-native";
+import type { UpstreamProtocol, UpstreamClient, TransportLike } from "mcp-proxy-native";
+const middleware = new AuthenticationMiddleware({ apiKey: "k", oauth: { realm: "r" } });
+const challenge: { body: string; headers: Record<string, string> } = middleware.getUnauthorizedResponse({ error: "invalid_token" });
+const era: UpstreamProtocol = "auto";
+const negotiation = resolveVersionNegotiation(era);
+// @ts-expect-error: not a ServerType
+const badType: ServerType = "HTTP";
+export function wire(client: UpstreamClient, transport: TransportLike) {
+  tapTransport(transport, (event) => event.type);
+  getUpstreamBridge({ client }).subscribe({ toolsListChanged: () => {} }).release();
+  return startStdioServer({ serverType: ServerType.SSE, url: "http://127.0.0.1:1/sse" });
+}
+export { challenge, negotiation, badType };
 `;
 
 const CJS_CONSUMER = `import native = require("mcp-proxy-native");

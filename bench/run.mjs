@@ -17,6 +17,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { INITIALIZE_BODY, PROTOCOL_VERSION } from "./echo-server.mjs";
+import { runCliBench } from "./cli.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..");
@@ -36,6 +37,8 @@ const { values: opts } = parseArgs({
     write: { type: "boolean" },
     "cpu-prof": { type: "string" },
     "fastmcp-only": { type: "boolean", default: false },
+    // The command line (bench/cli.mjs) alone; a full run (no --modes) includes it.
+    cli: { type: "boolean", default: false },
   },
 });
 
@@ -519,6 +522,15 @@ async function main() {
       process.stdout.write(`FastMCP 4.20 initialize over ${LABEL[impl]}: median ${fmtMs(r.medianMs)} ms, p90 ${fmtMs(r.p90Ms)} ms, capability warnings ${r.capabilityWarnings}\n`);
     }
   };
+  const cliConfig = { rounds: config.rounds, warmup: opts.quick ? 0.5 : 2, duration: opts.quick ? 1.5 : 5, sessions: opts.quick ? 200 : 500, memory: !opts["no-memory"] };
+  if (opts.cli) {
+    const cli = await runCliBench(cliConfig);
+    console.log(`\n${cli.table}\n\nCommand: ${meta.command}`);
+    mkdirSync(join(here, "results"), { recursive: true });
+    writeFileSync(join(here, "results", "cli.json"), `${JSON.stringify({ meta, ...cli.raw }, null, 1)}\n`);
+    writeFileSync(join(here, "results", "cli.md"), `Command: \`${meta.command}\`\n\n${cli.table}\n`);
+    return;
+  }
   if (opts["fastmcp-only"]) {
     await measureFastmcp();
     console.log(`\n${fastmcpReport(raw).join("\n")}`);
@@ -564,8 +576,10 @@ async function main() {
     }
   }
 
+  if (!opts.modes) raw.cli = await runCliBench(cliConfig);
+
   const rows = summarize(raw);
-  const table = report(raw, rows, meta);
+  const table = `${report(raw, rows, meta)}${raw.cli ? `\n\n${raw.cli.table}\n` : ""}`;
   const elapsed = ((Date.now() - started) / 1000).toFixed(0);
   console.log(`\n${table}\n\nCommand: ${meta.command} (${elapsed} s; throughput phase done at ${throughputSeconds} s)`);
 

@@ -5,6 +5,7 @@ mod events;
 mod host;
 mod http2_options;
 mod options;
+pub mod stdio;
 
 use mcp_proxy_core::bytes::Bytes;
 use mcp_proxy_core::hook::HookWrite;

@@ -219,5 +219,6 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
             .max_listen_streams
             .map_or(DEFAULT_MAX_LISTEN_STREAMS, |n| n as usize),
         http2: crate::http2_options::http2_from_js(o.http2)?,
+        availability: Default::default(),
     })
 }

@@ -3,6 +3,8 @@
 //! It holds values only: it never opens a file or a socket (TLS files are read by `net/tls.rs`)
 //! and imports only the option types of the layers (leaf files).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::challenge::OAuthConfig;
@@ -73,6 +75,21 @@ pub const HALF_CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// `onClose` of every session together (they run concurrently).
 pub const ON_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Whether what serves MCP is there, as a switch the embedder keeps a clone of: while it is
+/// down (a command line's child exited), `GET /ping` answers 503 so a supervisor sees it.
+#[derive(Debug, Clone, Default)]
+pub struct Availability(Arc<AtomicBool>);
+
+impl Availability {
+    pub fn set_down(&self, down: bool) {
+        self.0.store(down, Ordering::Relaxed);
+    }
+
+    pub fn is_down(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventStoreMode {
     /// A bounded in-memory store per session, in Rust.
@@ -138,6 +155,8 @@ pub struct Config {
     pub max_listen_streams: usize,
     /// HTTP/2 (h2c and ALPN `h2`) and its settings; `None` = `http2: false`.
     pub http2: Option<crate::server::http2::Http2Settings>,
+    /// While down, `GET /ping` answers 503.
+    pub availability: Availability,
 }
 
 impl Default for Config {
@@ -177,6 +196,7 @@ impl Default for Config {
             modern: true,
             max_listen_streams: DEFAULT_MAX_LISTEN_STREAMS,
             http2: Some(Default::default()),
+            availability: Availability::default(),
         }
     }
 }

@@ -32,7 +32,7 @@ pub use self::server::http2;
 pub use self::streamable::{event_store, modern, session, session_store};
 
 pub use bytes;
-pub use config::{Config, EventStoreMode};
+pub use config::{Availability, Config, EventStoreMode};
 pub use host::{
     AuthOutcome, BodyEnd, CreateReason, Host, HostEvent, LogLevel, RequestHead, ResponseLike,
     ServerOutcome,

@@ -291,6 +291,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn ping_answers_503_while_what_serves_mcp_is_gone() {
+        let config = Config::default();
+        let availability = config.availability.clone();
+        let s = server(config).await;
+        availability.set_down(true);
+        let mut c = TcpStream::connect(("127.0.0.1", s.port())).await.unwrap();
+        c.write_all(b"GET /ping HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let all = until_closed(&mut c).await;
+        assert!(all.starts_with("HTTP/1.1 503"), "{all}");
+    }
+
+    #[tokio::test]
     async fn a_late_head_gets_408() {
         let s = server(Config {
             headers_timeout: Some(Duration::from_millis(200)),

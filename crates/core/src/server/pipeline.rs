@@ -65,6 +65,9 @@ impl Shared {
         }
         let path = req.uri().path();
         if req.method() == Method::GET && path == "/ping" {
+            if self.config.availability.is_down() {
+                return reply::text(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
+            }
             return reply::text(StatusCode::OK, "pong");
         }
         // `//x` is a scheme-relative reference, not a path: Node's URL parser (and so

@@ -1,0 +1,113 @@
+// Starting the command line's data path (lib/cli/run.js) in tests, on the project's own stdio
+// fixture or another command, on a free loopback port.
+import path from "node:path";
+import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const { runStdioProxy } = require("../../lib/cli/run.js") as {
+  runStdioProxy: (config: StdioConfig) => Promise<StdioProxy>;
+};
+
+export const FIXTURE = path.join(__dirname, "..", "fixtures", "stdio-server.mjs");
+
+export interface StdioConfig {
+  command: string;
+  args: string[];
+  shell: boolean;
+  env: Record<string, string>;
+  host: string;
+  port: number;
+  server?: "sse" | "stream";
+  sseEndpoint: string;
+  streamEndpoint: string;
+  stateless: boolean;
+  modern: boolean;
+  upstreamProtocol: "legacy" | "auto" | "modern";
+  apiKey?: string;
+  debug: boolean;
+  connectionTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  sessionIdleTimeout: number;
+  eventStore: boolean;
+  eventStoreMaxEvents: number;
+  maxBodySize: number;
+  corsAddAllowedHeader: string[];
+  perSession: boolean;
+  maxChildren: number;
+  version: string;
+}
+
+export interface StdioProxy {
+  port: number;
+  urls: string[];
+  childPid?: number;
+  childExit: Promise<{ code: number | null; signal: string | null }>;
+  close(graceMs: number): Promise<void>;
+}
+
+const running: StdioProxy[] = [];
+
+/** Closes every proxy a test started. */
+export async function closeAll(): Promise<void> {
+  await Promise.all(running.splice(0).map((p) => p.close(2000)));
+}
+
+export function config(overrides: Partial<StdioConfig> = {}): StdioConfig {
+  return {
+    command: process.execPath,
+    args: [FIXTURE],
+    shell: false,
+    env: { ...process.env } as Record<string, string>,
+    host: "127.0.0.1",
+    port: 0,
+    sseEndpoint: "/sse",
+    streamEndpoint: "/mcp",
+    stateless: false,
+    modern: true,
+    upstreamProtocol: "legacy",
+    debug: false,
+    connectionTimeout: 10_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 300_000,
+    sessionIdleTimeout: 0,
+    eventStore: true,
+    eventStoreMaxEvents: 1000,
+    maxBodySize: 10 * 1024 * 1024,
+    corsAddAllowedHeader: [],
+    perSession: false,
+    maxChildren: 64,
+    version: "9.9.9",
+    ...overrides,
+  };
+}
+
+/** The proxy over the fixture (its flags in `fixtureArgs`). */
+export async function startStdio(overrides: Partial<StdioConfig> = {}, fixtureArgs: string[] = []): Promise<StdioProxy> {
+  const proxy = await runStdioProxy(config({ args: [FIXTURE, ...fixtureArgs], ...overrides }));
+  running.push(proxy);
+  return proxy;
+}
+
+export { runStdioProxy };
+
+/** Whether a process with this pid exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The processes whose parent is this test process and whose command line names `needle`. */
+export function children(needle: string): number[] {
+  const out = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" });
+  return out
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter((cols) => Number(cols[1]) === process.pid && cols.slice(2).join(" ").includes(needle))
+    .map((cols) => Number(cols[0]));
+}
