@@ -36,6 +36,14 @@ struct State {
     event_stream: bool,
     /// Its answer has started and streams (its head is out, its body still coming).
     streaming: bool,
+    /// The input was read empty (no end of input waiting) after the answer started streaming:
+    /// only from then on is an end of input the client leaving. A client that half-closes
+    /// right after its request (`socket.end(body)`) has its end of input in the socket before
+    /// its answer starts, but hyper may make the answer before it reads that end again.
+    streaming_seen_open: bool,
+    /// The task that last found the input empty, woken when an answer starts streaming so
+    /// that the input is looked at again.
+    idle_reader: Option<Waker>,
     /// The client's end of input came while an answer streamed: it left, nothing is held.
     left: bool,
     /// The reader holding back an end of input, woken when the answer finishes.
@@ -71,7 +79,30 @@ impl Exchange {
 
     /// Its answer started and streams: an end of input from now on is the client leaving.
     pub(crate) fn streaming(&self) {
-        self.state().streaming = true;
+        let idle_reader = {
+            let mut state = self.state();
+            state.streaming = true;
+            state.streaming_seen_open = false;
+            state.idle_reader.take()
+        };
+        if let Some(reader) = idle_reader {
+            reader.wake();
+        }
+    }
+
+    /// The input was read and nothing was there (no end of input either).
+    fn input_idle(&self, waker: &Waker) {
+        let mut state = self.state();
+        if state.streaming {
+            state.streaming_seen_open = true;
+        }
+        if !state
+            .idle_reader
+            .as_ref()
+            .is_some_and(|w| w.will_wake(waker))
+        {
+            state.idle_reader = Some(waker.clone());
+        }
     }
 
     /// Runs `f` when the client closes its side while the answer is being made (at once if it
@@ -92,7 +123,8 @@ impl Exchange {
         let on_input_end = {
             let mut state = self.state();
             state.input_ended = true;
-            state.left = state.serving && (state.event_stream || state.streaming);
+            state.left = state.serving
+                && (state.event_stream || state.streaming && state.streaming_seen_open);
             state.on_input_end.take()
         };
         if let Some(f) = on_input_end {
@@ -107,6 +139,7 @@ impl Exchange {
             state.serving = false;
             state.event_stream = false;
             state.streaming = false;
+            state.streaming_seen_open = false;
             state.on_input_end = None;
             state.reader.take()
         };
@@ -167,7 +200,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for HalfClosed<S> {
         let this = self.get_mut();
         if !this.ended {
             let before = buf.filled().len();
-            let read = std::task::ready!(Pin::new(&mut this.io).poll_read(cx, buf));
+            let Poll::Ready(read) = Pin::new(&mut this.io).poll_read(cx, buf) else {
+                this.exchange.input_idle(cx.waker());
+                return Poll::Pending;
+            };
             if read.is_err() || buf.filled().len() > before || buf.remaining() == 0 {
                 return Poll::Ready(read);
             }
@@ -287,6 +323,10 @@ mod tests {
     async fn an_end_of_input_while_the_answer_streams_passes_at_once() {
         let (mut client, exchange, mut input) = serving(&post());
         exchange.streaming();
+        // The connection reads on while the answer streams, and finds the input open.
+        let mut got = [0u8; 16];
+        let open = tokio::time::timeout(HALF_CLOSE_GRACE / 10, input.read(&mut got)).await;
+        assert!(open.is_err(), "nothing to read yet");
         client.shutdown().await.unwrap();
         let mut got = [0u8; 16];
         let read = tokio::time::timeout(HALF_CLOSE_GRACE / 4, input.read(&mut got)).await;
@@ -304,6 +344,21 @@ mod tests {
         exchange.streaming();
         let held = tokio::time::timeout(HALF_CLOSE_GRACE / 4, input.read(&mut got)).await;
         assert!(held.is_err(), "still held while its answer streams");
+        exchange.finished();
+        assert_eq!(input.read(&mut got).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_end_of_input_already_there_when_the_answer_starts_streaming_is_waited_for() {
+        // `socket.end(body)`: the end of input is in the socket before the answer starts, but
+        // the answer started streaming before the connection read the input again.
+        let (mut client, exchange, mut input) = serving(&post());
+        client.shutdown().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        exchange.streaming();
+        let mut got = [0u8; 16];
+        let held = tokio::time::timeout(HALF_CLOSE_GRACE / 4, input.read(&mut got)).await;
+        assert!(held.is_err(), "held for the answer");
         exchange.finished();
         assert_eq!(input.read(&mut got).await.unwrap(), 0);
     }
