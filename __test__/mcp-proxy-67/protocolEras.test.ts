@@ -426,8 +426,7 @@ describe("authentication covers both legs", () => {
 });
 
 describe("modern leg instance lifetime", () => {
-  // mcp-proxy-native: a known gap of our startHTTPServer, expected to fail until fixed (see README.md).
-  it.fails("tears down every per-request instance, including listen streams", async () => {
+  it("tears down every per-request instance, including listen streams", async () => {
     let created = 0;
     let closed = 0;
 
@@ -524,8 +523,7 @@ describe("shutdown", () => {
 });
 
 describe("resource subscriptions from a 2026-07-28 client", () => {
-  // mcp-proxy-native: a known gap of our startHTTPServer, expected to fail until fixed (see README.md).
-  it.fails("propagates the listen filter's URIs and releases them on stream close", async () => {
+  it("propagates the listen filter's URIs and releases them on stream close", async () => {
     const acquired: string[][] = [];
     let released = 0;
 
