@@ -54,7 +54,7 @@ async function serve(flags: string[] = [], childArgs: string[] = [], env: Record
   const proxy = run(["--port", "0", "--host", "127.0.0.1", ...flags, "--", process.execPath, CHILD, ...childArgs], env);
   const port = await until(() => {
     if (proxy.process.exitCode !== null) throw new Error(`bin exited ${proxy.process.exitCode}: ${proxy.stderr()}`);
-    const match = /starting server on port (\d+)/.exec(proxy.stdout());
+    const match = /starting server on port (\d+)\n(?: {2}https?:\/\/\S+\n)+/.exec(proxy.stdout()); // one write: line and URLs
     return match ? Number(match[1]) : undefined;
   }, "the starting line");
   return { proxy, port };
@@ -251,7 +251,7 @@ describe.skipIf(!havePython)("a Python child", () => {
     const proxy = run(["--port", "0", "--host", "127.0.0.1", "--connectionTimeout", "5000", "--", ...command], env);
     const port = await until(() => {
       if (proxy.process.exitCode !== null) throw new Error(`bin exited ${proxy.process.exitCode}: ${proxy.stderr()}`);
-      const match = /starting server on port (\d+)/.exec(proxy.stdout());
+      const match = /starting server on port (\d+)\n(?: {2}https?:\/\/\S+\n)+/.exec(proxy.stdout()); // one write: line and URLs
       return match ? Number(match[1]) : undefined;
     }, "the starting line");
     const s = await session(port);
