@@ -28,17 +28,21 @@ impl Router {
         upstream: Arc<Upstream>,
         mut frames: mpsc::Receiver<Frame>,
     ) {
-        let mut exited = false;
+        // Once the child exited, what it wrote is read for a moment more, then no longer
+        // (a grandchild that keeps the pipe open and writing would otherwise hold it forever).
+        let mut drain_until = None;
         loop {
-            let frame = if exited {
-                tokio::time::timeout(DRAIN_AFTER_EXIT, frames.recv())
+            let frame = match drain_until {
+                Some(deadline) => tokio::time::timeout_at(deadline, frames.recv())
                     .await
-                    .unwrap_or_default()
-            } else {
-                tokio::select! {
+                    .unwrap_or_default(),
+                None => tokio::select! {
                     frame = frames.recv() => frame,
-                    _ = upstream.child.wait() => { exited = true; continue; }
-                }
+                    _ = upstream.child.wait() => {
+                        drain_until = Some(tokio::time::Instant::now() + DRAIN_AFTER_EXIT);
+                        continue;
+                    }
+                },
             };
             let Some(frame) = frame else { break };
             self.frame(&upstream, frame);
