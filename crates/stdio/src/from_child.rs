@@ -127,8 +127,9 @@ impl Router {
     /// every listen stream that asked for it.
     fn changed(&self, line: &str, notice: Notice) {
         let Some(server) = self.server() else { return };
+        let line = wire::without_subscription_id(line);
         for session in self.notified_sessions(|_| true) {
-            let _ = server.send(&session, line, None);
+            let _ = server.send(&session, &line, None);
         }
         server.notify(&notice);
     }
@@ -139,9 +140,10 @@ impl Router {
             return;
         };
         let holders = lock(&self.subs).holders(&uri);
+        let line = wire::without_subscription_id(line);
         for holder in holders {
             if let Holder::Session(session) = holder {
-                let _ = server.send(&session, line, None);
+                let _ = server.send(&session, &line, None);
             }
         }
         server.notify(&Notice::ResourceUpdated(uri));
