@@ -180,6 +180,25 @@ describe("serving", () => {
   });
 });
 
+describe("flags reach the HTTP side", () => {
+  it("from the environment (MCP_PROXY_STREAM_ENDPOINT) and the line (--corsAddAllowedHeader, kebab-case too)", async () => {
+    const { proxy, port } = await serve(["--corsAddAllowedHeader", "X-Custom-One", "--cors-add-allowed-header", "X-Custom-Two"], [], {
+      MCP_PROXY_STREAM_ENDPOINT: "/env-mcp",
+    });
+    expect(proxy.stdout()).toContain(`http://127.0.0.1:${port}/env-mcp`);
+    await session(port, "/env-mcp");
+    const preflight = await fetch(`http://127.0.0.1:${port}/env-mcp`, {
+      method: "OPTIONS",
+      headers: { origin: "http://127.0.0.1", "access-control-request-method": "POST", "access-control-request-headers": "x-custom-two" },
+    });
+    await preflight.text();
+    const allowed = preflight.headers.get("access-control-allow-headers") ?? "";
+    expect(allowed).toContain("Mcp-Session-Id");
+    expect(allowed).toContain("X-Custom-One");
+    expect(allowed).toContain("X-Custom-Two");
+  });
+});
+
 describe("how it ends", () => {
   it("the child exiting: 'child exited with code <c>' and exit 1", async () => {
     const { proxy, port } = await serve();
