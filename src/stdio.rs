@@ -61,9 +61,13 @@ fn millis(ms: f64, what: &str) -> Result<Duration> {
 
 #[napi]
 pub struct NativeStdioProxy {
-    proxy: StdioProxy,
+    proxy: Arc<StdioProxy>,
     log: Arc<Mutex<Option<LogFn>>>,
+    runtime: tokio::runtime::Handle,
 }
+
+/// How long children get between SIGTERM and SIGKILL when the environment goes away.
+const ENVIRONMENT_GONE_GRACE: Duration = Duration::from_secs(5);
 
 /// Spawns the child, initializes it, binds; rejects naming what failed.
 #[napi]
@@ -110,7 +114,11 @@ pub async fn start_stdio(options: NativeStdioOptions, log: LogFn) -> Result<Nati
         })
     };
     match StdioProxy::start(config, opts, sink).await {
-        Ok(proxy) => Ok(NativeStdioProxy { proxy, log }),
+        Ok(proxy) => Ok(NativeStdioProxy {
+            proxy: Arc::new(proxy),
+            log,
+            runtime: tokio::runtime::Handle::current(),
+        }),
         Err(message) => {
             log.lock().unwrap_or_else(|e| e.into_inner()).take();
             Err(Error::from_reason(message))
@@ -143,6 +151,18 @@ impl NativeStdioProxy {
     #[napi(getter)]
     pub fn session_count(&self) -> u32 {
         self.proxy.server().session_count() as u32
+    }
+
+    /// Stops the proxy and its children if the environment goes away first (a Worker thread
+    /// ending, the process exiting without `close`), so no child outlives the proxy.
+    #[napi]
+    pub fn stop_with_environment(&self, env: Env) -> Result<()> {
+        let (proxy, log, runtime) = (self.proxy.clone(), self.log.clone(), self.runtime.clone());
+        env.add_env_cleanup_hook((proxy, log, runtime), |(proxy, log, runtime)| {
+            log.lock().unwrap_or_else(|e| e.into_inner()).take();
+            proxy.stop_now(ENVIRONMENT_GONE_GRACE, &runtime);
+        })?;
+        Ok(())
     }
 
     /// Stops accepting, ends the sessions, stops every child (stdin closed, SIGTERM, SIGKILL

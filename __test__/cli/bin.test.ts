@@ -54,7 +54,7 @@ async function serve(flags: string[] = [], childArgs: string[] = [], env: Record
   const proxy = run(["--port", "0", "--host", "127.0.0.1", ...flags, "--", process.execPath, CHILD, ...childArgs], env);
   const port = await until(() => {
     if (proxy.process.exitCode !== null) throw new Error(`bin exited ${proxy.process.exitCode}: ${proxy.stderr()}`);
-    const match = /starting server on port (\d+)/.exec(proxy.stdout());
+    const match = /starting server on port (\d+)\n(?: {2}https?:\/\/\S+\n)+/.exec(proxy.stdout()); // one write: line and URLs
     return match ? Number(match[1]) : undefined;
   }, "the starting line");
   return { proxy, port };
@@ -180,6 +180,25 @@ describe("serving", () => {
   });
 });
 
+describe("flags reach the HTTP side", () => {
+  it("from the environment (MCP_PROXY_STREAM_ENDPOINT) and the line (--corsAddAllowedHeader, kebab-case too)", async () => {
+    const { proxy, port } = await serve(["--corsAddAllowedHeader", "X-Custom-One", "--cors-add-allowed-header", "X-Custom-Two"], [], {
+      MCP_PROXY_STREAM_ENDPOINT: "/env-mcp",
+    });
+    expect(proxy.stdout()).toContain(`http://127.0.0.1:${port}/env-mcp`);
+    await session(port, "/env-mcp");
+    const preflight = await fetch(`http://127.0.0.1:${port}/env-mcp`, {
+      method: "OPTIONS",
+      headers: { origin: "http://127.0.0.1", "access-control-request-method": "POST", "access-control-request-headers": "x-custom-two" },
+    });
+    await preflight.text();
+    const allowed = preflight.headers.get("access-control-allow-headers") ?? "";
+    expect(allowed).toContain("Mcp-Session-Id");
+    expect(allowed).toContain("X-Custom-One");
+    expect(allowed).toContain("X-Custom-Two");
+  });
+});
+
 describe("how it ends", () => {
   it("the child exiting: 'child exited with code <c>' and exit 1", async () => {
     const { proxy, port } = await serve();
@@ -251,7 +270,7 @@ describe.skipIf(!havePython)("a Python child", () => {
     const proxy = run(["--port", "0", "--host", "127.0.0.1", "--connectionTimeout", "5000", "--", ...command], env);
     const port = await until(() => {
       if (proxy.process.exitCode !== null) throw new Error(`bin exited ${proxy.process.exitCode}: ${proxy.stderr()}`);
-      const match = /starting server on port (\d+)/.exec(proxy.stdout());
+      const match = /starting server on port (\d+)\n(?: {2}https?:\/\/\S+\n)+/.exec(proxy.stdout()); // one write: line and URLs
       return match ? Number(match[1]) : undefined;
     }, "the starting line");
     const s = await session(port);

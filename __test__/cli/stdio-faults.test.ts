@@ -117,6 +117,14 @@ describe("a child that misbehaves", () => {
     }
   });
 
+  it("that exits while a process it started keeps writing to its stdout: the exit is still seen", async () => {
+    const noisy = `(while :; do echo noise; sleep 0.05; done) & exec "${process.execPath}" "${FIXTURE}"`;
+    const proxy = await startStdio({ shell: true, command: noisy, args: [] });
+    const c = await client(proxy.port);
+    await c.callTool({ name: "exit", arguments: { code: 5 } }).catch(() => {});
+    expect(await proxy.childExit).toEqual({ code: 5, signal: null });
+  });
+
   it("that ignores SIGTERM is killed after the grace; no process is left", async () => {
     const proxy = await startStdio({}, ["--ignore-sigterm"]);
     const pid = proxy.childPid!;

@@ -9,7 +9,7 @@ import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import { alive, closeAll, FIXTURE, startStdio } from "./stdio";
+import { alive, children, closeAll, FIXTURE, startStdio } from "./stdio";
 import { until } from "../helpers";
 
 const clients: Client[] = [];
@@ -71,6 +71,26 @@ describe("--perSession", () => {
     await (a.transport as StreamableHTTPClientTransport).terminateSession();
     await until(() => !alive(pidA), "the session's child gone");
     expect(alive(pidB)).toBe(true);
+  });
+
+  it("a session reaped for idleness (--sessionIdleTimeout) ends its child", async () => {
+    const proxy = await startStdio({ perSession: true, sessionIdleTimeout: 300 });
+    const res = await fetch(`http://127.0.0.1:${proxy.port}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 0,
+        method: "initialize",
+        params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+      }),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    // The shared child and this session's own.
+    expect(children(FIXTURE)).toHaveLength(2);
+    await until(() => children(FIXTURE).length === 1, "the idle session's child gone");
+    expect(children(FIXTURE)).toEqual([proxy.childPid]);
   });
 
   it("--maxChildren: a session beyond it gets 503", async () => {

@@ -177,6 +177,12 @@ describe("one shared child behind the proxy", () => {
     expect(JSON.parse(textOf(r))).toEqual({ code: -32601, message: "Method not found" });
   });
 
+  it("answers logging/setLevel with -32601 when the child does not log (as 6.7.19)", async () => {
+    const proxy = await startStdio({}, ["--no-logging"]);
+    const c = await client(proxy.port);
+    await expect(c.setLoggingLevel("error")).rejects.toThrow(/Method not found/);
+  });
+
   it("answers ping locally", async () => {
     const proxy = await startStdio();
     const c = await client(proxy.port);

@@ -79,8 +79,15 @@ describe("--upstreamProtocol", () => {
     expect(textOf(await c.callTool({ name: "echo", arguments: { text: "enveloped" } }))).toBe("enveloped");
     let changed = 0;
     const updated: string[] = [];
-    c.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
-    c.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updated.push(n.params.uri));
+    const metas: unknown[] = [];
+    c.setNotificationHandler(ToolListChangedNotificationSchema, (n) => {
+      changed++;
+      metas.push(n.params?._meta);
+    });
+    c.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+      updated.push(n.params.uri);
+      metas.push(n.params._meta);
+    });
     await c.callTool({ name: "changed", arguments: {} });
     await until(() => changed === 1, "list_changed from the upstream listen stream");
     // A subscription replaces the upstream listen stream with one that names the URI.
@@ -95,6 +102,8 @@ describe("--upstreamProtocol", () => {
     await c.callTool({ name: "update", arguments: { uri: "test://r/4" } });
     await until(() => updated.length === 1, "resources/updated");
     expect(updated).toEqual(["test://r/4"]);
+    // The upstream listen stream's subscriptionId stays upstream (6.7.19 leaks it).
+    expect(metas).toEqual([undefined, undefined]);
   });
 
   it("modern: a 2026-07-28 client through a 2026-07-28 child", async () => {

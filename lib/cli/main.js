@@ -94,8 +94,8 @@ async function main(argv = process.argv.slice(2), env = process.env) {
     return startFailed(error, config.debug);
   }
 
-  out(`starting server on port ${proxy.port}`);
-  for (const url of proxy.urls) out(`  ${url}`);
+  // One write: the line and the URLs arrive together for whoever reads them.
+  out([`starting server on port ${proxy.port}`, ...proxy.urls.map((url) => `  ${url}`)].join("\n"));
 
   let tunnel;
   if (tunnelModule) {

@@ -77,6 +77,8 @@ async function runStdioProxy(config) {
     },
     log,
   );
+  // A Worker ending, or the process exiting without close(): the children go too.
+  proxy.stopWithEnvironment();
   // Never settles when close() ended the child: only an end of its own is reported.
   const childExit = proxy
     .childExit()

@@ -267,6 +267,22 @@ impl ChildProcess {
         }
     }
 
+    /// For a host going away (no await possible, maybe no runtime turn left): stdin is
+    /// closed and SIGTERM sent at once, from this thread.
+    pub fn terminate_now(&self) {
+        self.close_stdin.send_replace(true);
+        if self.exited().is_some() {
+            return;
+        }
+        #[cfg(unix)]
+        if let Some(pid) = self.pid {
+            // SAFETY: kill(2); the child is not reaped yet (its exit is not recorded), so the
+            // pid is still its own.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+        }
+        let _ = self.signals.send(Signal::Term);
+    }
+
     /// Closes stdin, sends SIGTERM, and SIGKILL when the child is still there after `grace`.
     pub async fn stop(&self, grace: Duration) -> Exit {
         self.close_stdin.send_replace(true);

@@ -28,17 +28,21 @@ impl Router {
         upstream: Arc<Upstream>,
         mut frames: mpsc::Receiver<Frame>,
     ) {
-        let mut exited = false;
+        // Once the child exited, what it wrote is read for a moment more, then no longer
+        // (a grandchild that keeps the pipe open and writing would otherwise hold it forever).
+        let mut drain_until = None;
         loop {
-            let frame = if exited {
-                tokio::time::timeout(DRAIN_AFTER_EXIT, frames.recv())
+            let frame = match drain_until {
+                Some(deadline) => tokio::time::timeout_at(deadline, frames.recv())
                     .await
-                    .unwrap_or_default()
-            } else {
-                tokio::select! {
+                    .unwrap_or_default(),
+                None => tokio::select! {
                     frame = frames.recv() => frame,
-                    _ = upstream.child.wait() => { exited = true; continue; }
-                }
+                    _ = upstream.child.wait() => {
+                        drain_until = Some(tokio::time::Instant::now() + DRAIN_AFTER_EXIT);
+                        continue;
+                    }
+                },
             };
             let Some(frame) = frame else { break };
             self.frame(&upstream, frame);
@@ -123,8 +127,9 @@ impl Router {
     /// every listen stream that asked for it.
     fn changed(&self, line: &str, notice: Notice) {
         let Some(server) = self.server() else { return };
+        let line = wire::without_subscription_id(line);
         for session in self.notified_sessions(|_| true) {
-            let _ = server.send(&session, line, None);
+            let _ = server.send(&session, &line, None);
         }
         server.notify(&notice);
     }
@@ -135,9 +140,10 @@ impl Router {
             return;
         };
         let holders = lock(&self.subs).holders(&uri);
+        let line = wire::without_subscription_id(line);
         for holder in holders {
             if let Holder::Session(session) = holder {
-                let _ = server.send(&session, line, None);
+                let _ = server.send(&session, &line, None);
             }
         }
         server.notify(&Notice::ResourceUpdated(uri));

@@ -113,6 +113,25 @@ impl StdioProxy {
         ended
     }
 
+    /// For an environment going away (a Worker thread ending, the process exiting) where
+    /// nothing can be awaited: the server stops at once and every child gets stdin closed
+    /// and SIGTERM (SIGKILL follows after `grace` while the runtime still runs).
+    pub fn stop_now(&self, grace: Duration, runtime: &tokio::runtime::Handle) {
+        self.router.closing.store(true, Ordering::Relaxed);
+        self.server.stop_now();
+        let mut children: Vec<Arc<Upstream>> = lock(&self.router.sessions)
+            .drain()
+            .filter_map(|(_, s)| s.child)
+            .collect();
+        children.extend(self.router.shared.get().cloned());
+        for upstream in children {
+            upstream.child.terminate_now();
+            runtime.spawn(async move {
+                upstream.child.stop(grace).await;
+            });
+        }
+    }
+
     /// Stops accepting, ends every session, then stops every child: stdin closed, SIGTERM,
     /// SIGKILL after `grace`.
     pub async fn close(&self, grace: Duration) {

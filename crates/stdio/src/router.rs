@@ -370,6 +370,14 @@ impl Router {
             "initialize" => Some(self.initialize_answer(id, message, upstream)),
             "ping" => Some(wire::response(id, Some("{}"), None)),
             "logging/setLevel" => {
+                // As the SDK server 6.7.19 builds: no handler unless the child logs.
+                let logs = upstream
+                    .identity
+                    .get()
+                    .is_some_and(|i| !i.caps["logging"].is_null());
+                if !logs {
+                    return Some(wire::error(id, -32601, "Method not found"));
+                }
                 let level = wire::string_field(message.params, "level");
                 match level.as_deref().and_then(levels::rank) {
                     Some(rank) => {

@@ -159,6 +159,28 @@ pub fn upstream_params(
     Some(Value::Object(value).to_string())
 }
 
+const SUBSCRIPTION_ID_KEY: &str = "io.modelcontextprotocol/subscriptionId";
+
+/// A change notification from a 2026-07-28 child's listen stream as a 2025 client gets it:
+/// without the upstream stream's `subscriptionId` (6.7.19 leaks it); other lines as they are.
+pub fn without_subscription_id(line: &str) -> std::borrow::Cow<'_, str> {
+    if !line.contains(SUBSCRIPTION_ID_KEY) {
+        return line.into();
+    }
+    let Ok(mut value) = serde_json::from_str::<Map<String, Value>>(line) else {
+        return line.into();
+    };
+    if let Some(Value::Object(params)) = value.get_mut("params") {
+        if let Some(Value::Object(meta)) = params.get_mut("_meta") {
+            meta.remove(SUBSCRIPTION_ID_KEY);
+            if meta.is_empty() {
+                params.remove("_meta");
+            }
+        }
+    }
+    Value::Object(value).to_string().into()
+}
+
 /// A progress notification from upstream with its token restored to the downstream one.
 pub fn restore_progress(params: &RawValue, downstream_token: &str) -> Option<String> {
     let mut value: Map<String, Value> = serde_json::from_str(params.get()).ok()?;
@@ -268,6 +290,17 @@ mod tests {
             upstream_params(Some(&only), None, true, None).unwrap(),
             "{}"
         );
+    }
+
+    #[test]
+    fn the_upstream_subscription_id_is_removed() {
+        let line = r#"{"jsonrpc":"2.0","method":"notifications/resources/updated","params":{"uri":"u","_meta":{"io.modelcontextprotocol/subscriptionId":3}}}"#;
+        assert_eq!(
+            without_subscription_id(line),
+            r#"{"jsonrpc":"2.0","method":"notifications/resources/updated","params":{"uri":"u"}}"#
+        );
+        let plain = r#"{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"#;
+        assert_eq!(without_subscription_id(plain), plain);
     }
 
     #[test]
