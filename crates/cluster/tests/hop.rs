@@ -117,12 +117,15 @@ fn a_malformed_hop_header_is_refused() {
     }
 }
 
+/// What the owner saw of a hop: its verdict, `Host`, and `x-private`.
+type Seen = (String, Option<String>, Option<String>);
+
 /// A stand-in owner: verifies the hop and answers SSE with chunks the test releases one by one.
 struct Owner {
     url: String,
     chunks: mpsc::UnboundedSender<Bytes>,
     connections: Arc<AtomicUsize>,
-    seen: Arc<Mutex<Vec<(String, Option<String>, Option<String>)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 async fn owner(secret: &'static [u8]) -> Owner {
