@@ -18,12 +18,16 @@ fn meta() -> SessionMeta {
 #[tokio::test]
 async fn lease_expires_after_the_heartbeat_stops() {
     let server = RedisServer::start();
-    let a = connect(&server, "a").await;
+    // A lease of 12 heartbeats, so a loaded machine does not lapse it by a late tick.
+    let mut cfg = config(&server, "a");
+    cfg.lease = Duration::from_millis(1200);
+    cfg.heartbeat = Duration::from_millis(100);
+    let a = Redis::connect(cfg).await.unwrap();
     let b = Registry::new(&connect(&server, "b").await);
     let heartbeat = Heartbeat::start(&a).await.unwrap();
     Registry::new(&a).create("s1", &meta()).await.unwrap();
-    // Renewed past several leases while the heartbeat runs.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Renewed past two leases while the heartbeat runs.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(
         b.instance_url("a").await.unwrap().as_deref(),
         Some("http://127.0.0.1:1/a")
@@ -33,7 +37,7 @@ async fn lease_expires_after_the_heartbeat_stops() {
         matches!(owner, mcp_proxy_cluster::Owner::Live { ref instance, .. } if instance == "a")
     );
     heartbeat.abandon(); // as if killed: the key is not removed, it lapses
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    tokio::time::sleep(Duration::from_millis(1400)).await;
     assert_eq!(b.instance_url("a").await.unwrap(), None);
     assert_eq!(
         b.lookup("s1").await.unwrap(),
