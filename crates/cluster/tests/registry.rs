@@ -181,3 +181,29 @@ async fn an_unreachable_redis_at_start_is_a_clear_error() {
     assert!(!text.contains("hunter2"));
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[tokio::test]
+async fn closing_a_node_releases_its_sessions_and_its_lease() {
+    let server = RedisServer::start();
+    let node = mcp_proxy_cluster::ClusterNode::start(config(&server, "a"), b"secret")
+        .await
+        .unwrap();
+    node.registry.create("s1", &meta()).await.unwrap();
+    node.registry.create("s2", &meta()).await.unwrap();
+    let b = Registry::new(&connect(&server, "b").await);
+    let Claim::Won(_) = b.claim("s2", "a").await.unwrap() else {
+        panic!()
+    };
+    // s2 was taken over meanwhile: skipped, not an error.
+    node.close(&[("s1".into(), 1), ("s2".into(), 1)])
+        .await
+        .unwrap();
+    assert_eq!(b.instance_url("a").await.unwrap(), None);
+    assert_eq!(
+        b.lookup("s1").await.unwrap(),
+        Some(mcp_proxy_cluster::Owner::Vacant {
+            instance: String::new(),
+            epoch: 2
+        })
+    );
+}
