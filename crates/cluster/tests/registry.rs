@@ -207,3 +207,35 @@ async fn closing_a_node_releases_its_sessions_and_its_lease() {
         })
     );
 }
+
+#[tokio::test]
+async fn a_cached_owner_is_served_until_invalidated_or_stale() {
+    let server = RedisServer::start();
+    let a = connect(&server, "a").await;
+    let _hb = Heartbeat::start(&a).await.unwrap();
+    Registry::new(&a).create("s", &meta()).await.unwrap();
+    let b = Registry::new(&connect(&server, "b").await);
+    let d = Registry::new(&connect(&server, "d").await);
+    let live = b.lookup_cached("s").await.unwrap().unwrap();
+    assert!(matches!(live, mcp_proxy_cluster::Owner::Live { ref instance, .. } if instance == "a"));
+    assert_eq!(d.lookup_cached("s").await.unwrap().unwrap(), live);
+    // Another instance takes the session over; b still has the cached owner (one refused hop).
+    let Claim::Won(_) = Registry::new(&connect(&server, "c").await)
+        .claim("s", "a")
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(b.lookup_cached("s").await.unwrap().unwrap(), live);
+    b.invalidate("s");
+    let fresh = mcp_proxy_cluster::Owner::Vacant {
+        instance: "c".into(),
+        epoch: 2,
+    };
+    assert_eq!(b.lookup_cached("s").await.unwrap(), Some(fresh.clone()));
+    // A cached entry also goes stale by itself (500 ms by default).
+    assert_eq!(d.lookup_cached("s").await.unwrap().unwrap(), live);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(d.lookup_cached("s").await.unwrap(), Some(fresh));
+}
