@@ -167,17 +167,17 @@ impl Registry {
         self.cache.lock().unwrap().remove(session_id);
     }
 
-    /// Compare-and-set: this instance becomes the owner if the owner is still `expected`
-    /// (the dead instance seen by `lookup`, or "" after a release).
-    pub async fn claim(&self, session_id: &str, expected: &str) -> Result<Claim> {
-        claim(&self.redis, session_id, expected).await
+    /// Compare-and-set: this instance becomes the owner if the owner and epoch are still
+    /// the ones `lookup` saw vacant (the dead instance, or "" after a release).
+    pub async fn claim(&self, session_id: &str, owner: &str, epoch: u64) -> Result<Claim> {
+        claim(&self.redis, session_id, owner, epoch).await
     }
 
     /// Looks the session up and claims it when vacant, single-flighted: concurrent calls
     /// for one session on this instance share one lookup and one claim.
     pub async fn take_over(&self, session_id: &str) -> Result<(Option<Owner>, Option<Claimed>)> {
         let owner = self.lookup(session_id).await?;
-        let Some(Owner::Vacant { instance, .. }) = &owner else {
+        let Some(Owner::Vacant { instance, epoch }) = &owner else {
             return Ok((owner, None));
         };
         let flight = {
@@ -185,11 +185,15 @@ impl Registry {
             claims
                 .entry(session_id.to_string())
                 .or_insert_with(|| {
-                    let (redis, sid, expected) =
-                        (self.redis.clone(), session_id.to_string(), instance.clone());
+                    let (redis, sid, expected, epoch) = (
+                        self.redis.clone(),
+                        session_id.to_string(),
+                        instance.clone(),
+                        *epoch,
+                    );
                     let claims = self.claims.clone();
                     async move {
-                        let result = claim(&redis, &sid, &expected).await;
+                        let result = claim(&redis, &sid, &expected, epoch).await;
                         claims.lock().unwrap().remove(&sid);
                         result
                     }
@@ -268,7 +272,7 @@ impl Registry {
     }
 }
 
-async fn claim(redis: &Redis, session_id: &str, expected: &str) -> Result<Claim> {
+async fn claim(redis: &Redis, session_id: &str, expected: &str, epoch: u64) -> Result<Claim> {
     let keys = redis.keys.session(session_id);
     let mut conn = redis.conn.clone();
     let value = scripts::CLAIM
@@ -276,6 +280,7 @@ async fn claim(redis: &Redis, session_id: &str, expected: &str) -> Result<Claim>
         .key(&keys.events)
         .key(&keys.inflight)
         .arg(expected)
+        .arg(epoch)
         .arg(redis.instance_id())
         .arg(millis(redis.config.session_ttl))
         .invoke_async(&mut conn)

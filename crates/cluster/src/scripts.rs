@@ -32,19 +32,21 @@ return 1
     )
 });
 
-/// Compare-and-set of the owner: only a caller that names the owner it saw wins, and the
-/// epoch moves on, which fences every write of the previous owner.
-/// KEYS: meta, events, inflight. ARGV: expected owner, new owner, ttl_ms.
+/// Compare-and-set on (owner, epoch): only a caller that names the owner and epoch it saw
+/// vacant wins (the epoch makes it immune to ABA: an owner that came back under the same id
+/// and claimed again has moved the epoch), and the epoch moves on, which fences every write
+/// of the previous owner.
+/// KEYS: meta, events, inflight. ARGV: expected owner, expected epoch, new owner, ttl_ms.
 /// Reply: {0} gone | {1, owner, epoch} someone else owns it | {2, epoch, seq, init, proto, principal}.
 pub static CLAIM: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local m = redis.call('HMGET', KEYS[1], 'owner', 'epoch')
 if not m[2] then return {0} end
-if m[1] ~= ARGV[1] then return {1, m[1], m[2]} end
+if m[1] ~= ARGV[1] or m[2] ~= ARGV[2] then return {1, m[1], m[2]} end
 local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
-redis.call('HSET', KEYS[1], 'owner', ARGV[2])
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
+redis.call('HSET', KEYS[1], 'owner', ARGV[3])
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
 local r = redis.call('HMGET', KEYS[1], 'seq', 'init', 'proto', 'principal')
 return {2, epoch, r[1], r[2], r[3], r[4]}
 ",

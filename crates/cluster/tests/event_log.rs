@@ -63,7 +63,7 @@ async fn a_stale_owner_cannot_append_after_a_claim() {
         .await
         .unwrap();
 
-    let Claim::Won(claimed) = Registry::new(&b).claim("s", "a").await.unwrap() else {
+    let Claim::Won(claimed) = Registry::new(&b).claim("s", "a", 1).await.unwrap() else {
         panic!("claim lost")
     };
     assert_eq!((claimed.epoch, claimed.seq), (2, 2));
@@ -128,7 +128,7 @@ async fn resume_replays_exactly_what_follows_an_id_across_streams_and_owners() {
 
     // B takes over; a client resuming stream 1 on B gets A's later event and B's, once.
     let b = connect(&server, "b").await;
-    let Claim::Won(c) = Registry::new(&b).claim("s", "a").await.unwrap() else {
+    let Claim::Won(c) = Registry::new(&b).claim("s", "a", 1).await.unwrap() else {
         panic!()
     };
     let b_log = EventLog::start(&b);
@@ -193,7 +193,7 @@ async fn an_orphaned_request_gets_exactly_one_owner_lost_error() {
     .await
     .unwrap();
 
-    let Claim::Won(cb) = Registry::new(&b).claim("s", "a").await.unwrap() else {
+    let Claim::Won(cb) = Registry::new(&b).claim("s", "a", 1).await.unwrap() else {
         panic!()
     };
     let b_log = EventLog::start(&b);
@@ -216,7 +216,7 @@ async fn an_orphaned_request_gets_exactly_one_owner_lost_error() {
         Err(Error::Fenced { current_epoch: 2 })
     );
     // A later claimer finds nothing left to close.
-    let Claim::Won(cc) = Registry::new(&c).claim("s", "b").await.unwrap() else {
+    let Claim::Won(cc) = Registry::new(&c).claim("s", "b", 2).await.unwrap() else {
         panic!()
     };
     let c_log = EventLog::start(&c);
@@ -261,7 +261,7 @@ async fn the_old_owner_answer_and_the_claimer_error_never_both_land() {
         let response = r#"{"jsonrpc":"2.0","id":7,"result":{}}"#;
         let old_owner = commit(&wa, vec![answer(1, "7", response)]);
         let claimer = async {
-            let Claim::Won(c) = rb.claim(&sid, "a").await.unwrap() else {
+            let Claim::Won(c) = rb.claim(&sid, "a", 1).await.unwrap() else {
                 panic!()
             };
             lb.writer(&sid, c.epoch, c.seq)
@@ -383,7 +383,7 @@ async fn every_key_has_a_ttl_and_nothing_is_left_after_close_and_expiry() {
             .await
             .unwrap();
     }
-    let Claim::Won(c) = rb.claim("s2", "a").await.unwrap() else {
+    let Claim::Won(c) = rb.claim("s2", "a", 1).await.unwrap() else {
         panic!()
     };
     lb.writer("s2", c.epoch, c.seq)

@@ -67,7 +67,7 @@ async fn two_claimers_racing_one_session_exactly_one_wins() {
         dead.create(&sid, &meta()).await.unwrap();
         let b = Registry::new(&connect(&server, "b").await);
         let c = Registry::new(&connect(&server, "c").await);
-        let (rb, rc) = tokio::join!(b.claim(&sid, "dead"), c.claim(&sid, "dead"));
+        let (rb, rc) = tokio::join!(b.claim(&sid, "dead", 1), c.claim(&sid, "dead", 1));
         let won: Vec<_> = [rb.unwrap(), rc.unwrap()]
             .into_iter()
             .filter_map(|c| match c {
@@ -191,7 +191,7 @@ async fn closing_a_node_releases_its_sessions_and_its_lease() {
     node.registry.create("s1", &meta()).await.unwrap();
     node.registry.create("s2", &meta()).await.unwrap();
     let b = Registry::new(&connect(&server, "b").await);
-    let Claim::Won(_) = b.claim("s2", "a").await.unwrap() else {
+    let Claim::Won(_) = b.claim("s2", "a", 1).await.unwrap() else {
         panic!()
     };
     // s2 was taken over meanwhile: skipped, not an error.
@@ -221,7 +221,7 @@ async fn a_cached_owner_is_served_until_invalidated_or_stale() {
     assert_eq!(d.lookup_cached("s").await.unwrap().unwrap(), live);
     // Another instance takes the session over; b still has the cached owner (one refused hop).
     let Claim::Won(_) = Registry::new(&connect(&server, "c").await)
-        .claim("s", "a")
+        .claim("s", "a", 1)
         .await
         .unwrap()
     else {
@@ -238,4 +238,32 @@ async fn a_cached_owner_is_served_until_invalidated_or_stale() {
     assert_eq!(d.lookup_cached("s").await.unwrap().unwrap(), live);
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(d.lookup_cached("s").await.unwrap(), Some(fresh));
+}
+
+#[tokio::test]
+async fn a_claim_naming_an_old_epoch_loses_even_if_the_owner_id_matches() {
+    let server = RedisServer::start();
+    let a = Registry::new(&connect(&server, "a").await);
+    a.create("s", &meta()).await.unwrap();
+    let x = Registry::new(&connect(&server, "x").await);
+    let seen = x.lookup("s").await.unwrap().unwrap();
+    assert_eq!(
+        seen,
+        mcp_proxy_cluster::Owner::Vacant {
+            instance: "a".into(),
+            epoch: 1
+        }
+    );
+    // "a" comes back under the same id and takes its session again before x acts (ABA).
+    let Claim::Won(again) = a.claim("s", "a", 1).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(again.epoch, 2);
+    assert_eq!(
+        x.claim("s", "a", 1).await.unwrap(),
+        Claim::Lost {
+            owner: "a".into(),
+            epoch: 2
+        }
+    );
 }
