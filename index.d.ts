@@ -208,6 +208,11 @@ export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
   /** Connections open at once; a new one beyond it is answered 503 and closed (default 10000). */
   maxConnections?: number;
   /**
+   * Bind with SO_REUSEPORT (Linux, macOS, the BSDs), so several processes listen on one port
+   * and the kernel spreads connections over them (default false). Not in mcp-proxy.
+   */
+  reusePort?: boolean;
+  /**
    * Bytes of MCP request bodies still arriving, all connections together, counted as the
    * memory their buffers hold; a body that would cross it gets 503 (default 256 MiB;
    * `false` = no budget).

@@ -118,6 +118,13 @@ function listenLimit(value) {
   return value;
 }
 
+/** `reusePort`: SO_REUSEPORT, so several processes listen on one port (default false). */
+function reusePort(value) {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") throw new TypeError("startHTTPServer: reusePort must be a boolean");
+  return value;
+}
+
 function nativeOptions(options) {
   if (!options || typeof options.createServer !== "function") {
     throw new TypeError("startHTTPServer: createServer is required");
@@ -167,6 +174,7 @@ function nativeOptions(options) {
     oauthJson: options.oauth ? JSON.stringify(options.oauth) : undefined,
     modern: options.modern !== false,
     maxListenStreams: listenLimit(options.maxListenStreams),
+    reusePort: reusePort(options.reusePort),
   };
 }
 

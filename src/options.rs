@@ -82,6 +82,8 @@ pub struct NativeOptions {
     pub modern: Option<bool>,
     /// `maxListenStreams`: open 2026-07-28 listen streams at most.
     pub max_listen_streams: Option<u32>,
+    /// `reusePort`: bind with SO_REUSEPORT (several processes on one port).
+    pub reuse_port: Option<bool>,
 }
 
 fn millis(ms: f64, what: &str) -> Result<Duration> {
@@ -216,5 +218,6 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
         max_listen_streams: o
             .max_listen_streams
             .map_or(DEFAULT_MAX_LISTEN_STREAMS, |n| n as usize),
+        reuse_port: o.reuse_port.unwrap_or(false),
     })
 }

@@ -136,6 +136,9 @@ pub struct Config {
     pub modern: bool,
     /// Open `subscriptions/listen` streams at most (`maxListenStreams`).
     pub max_listen_streams: usize,
+    /// `reusePort`: bind with SO_REUSEPORT, so several processes share one port and the
+    /// kernel spreads connections over them (Linux, the BSDs, macOS).
+    pub reuse_port: bool,
 }
 
 impl Default for Config {
@@ -174,6 +177,7 @@ impl Default for Config {
             oauth: None,
             modern: true,
             max_listen_streams: DEFAULT_MAX_LISTEN_STREAMS,
+            reuse_port: false,
         }
     }
 }

@@ -37,6 +37,7 @@ use crate::http::reply;
 use crate::http::stream_queue::WrittenSignal;
 use crate::net::connection::{ConnClock, Timed, Watched};
 use crate::net::half_close::{Exchange, HalfClosed};
+use crate::net::listen;
 use crate::net::peer::Peer;
 use crate::net::tls;
 use crate::net::written::{SignalWrites, WriteSignals};
@@ -54,12 +55,12 @@ pub struct Server {
     tasks: Arc<Mutex<Option<JoinSet<()>>>>,
 }
 
-async fn bind_all(host: &str, port: u16) -> io::Result<Vec<TcpListener>> {
+async fn bind_all(host: &str, port: u16, reuse_port: bool) -> io::Result<Vec<TcpListener>> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let candidates: Vec<SocketAddr> = match host.parse::<IpAddr>() {
         Ok(ip) if ip.is_unspecified() && ip.is_ipv6() => {
             // `::` accepts IPv4 too on dual-stack systems; fall back where IPv6 is absent.
-            match TcpListener::bind((ip, port)).await {
+            match listen::bind(SocketAddr::new(ip, port), reuse_port).await {
                 Ok(listener) => return Ok(vec![listener]),
                 Err(_) => vec![SocketAddr::from(([0, 0, 0, 0], port))],
             }
@@ -74,7 +75,7 @@ async fn bind_all(host: &str, port: u16) -> io::Result<Vec<TcpListener>> {
         if let Some(first) = listeners.first() {
             addr.set_port(first.local_addr()?.port());
         }
-        match TcpListener::bind(addr).await {
+        match listen::bind(addr, reuse_port).await {
             Ok(listener) => listeners.push(listener),
             Err(e) => last_error = Some(e),
         }
@@ -279,7 +280,7 @@ impl Server {
             )),
             false => None,
         };
-        let listeners = bind_all(&config.host, config.port).await?;
+        let listeners = bind_all(&config.host, config.port, config.reuse_port).await?;
         let addrs = listeners
             .iter()
             .map(|l| l.local_addr())
