@@ -84,6 +84,17 @@ pub struct NativeOptions {
     pub max_listen_streams: Option<u32>,
     /// `reusePort`: bind with SO_REUSEPORT (several processes on one port).
     pub reuse_port: Option<bool>,
+    /// `cluster` (CONTRACT §14), validated by lib/options.js.
+    pub cluster: Option<NativeCluster>,
+}
+
+#[napi(object)]
+pub struct NativeCluster {
+    pub redis: String,
+    pub advertise: Option<String>,
+    pub secret: Option<String>,
+    pub instance_id: Option<String>,
+    pub lease_ms: Option<u32>,
 }
 
 fn millis(ms: f64, what: &str) -> Result<Duration> {

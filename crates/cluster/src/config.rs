@@ -77,3 +77,73 @@ pub fn session_ttl(idle_timeout: Duration, lease: Duration) -> Duration {
 pub(crate) fn millis(d: Duration) -> u64 {
     (d.as_millis() as u64).max(1)
 }
+
+/// The hop's shared secret. Given: its bytes. Not given: allowed only when `advertise` is a
+/// loopback URL (every instance on one machine), where it is derived from the Redis URL all
+/// of them share (whoever can reach that Redis could rewrite owners anyway); otherwise the
+/// instance refuses to start, since anyone who can reach the advertise address could then
+/// forge hops.
+pub fn hop_secret(
+    secret: Option<&str>,
+    advertise: &str,
+    redis_url: &str,
+) -> std::result::Result<Vec<u8>, String> {
+    if let Some(secret) = secret {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(format!(
+                "cluster.secret must be at least {MIN_SECRET_BYTES} bytes"
+            ));
+        }
+        return Ok(secret.as_bytes().to_vec());
+    }
+    if !is_loopback_url(advertise) {
+        return Err(format!(
+            "cluster.secret is required when cluster.advertise ({advertise}) is not a loopback address: it authenticates the hop between instances"
+        ));
+    }
+    Ok(crate::keys::sha256_hex(format!("mcpn-hop\n{redis_url}").as_bytes()).into_bytes())
+}
+
+/// Shortest `cluster.secret` accepted (a 128-bit random value in hex is 32).
+pub const MIN_SECRET_BYTES: usize = 16;
+
+/// `http://127.x.y.z:…`, `http://[::1]:…` or `http://localhost:…`.
+pub fn is_loopback_url(url: &str) -> bool {
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return false;
+    };
+    let Some(host) = uri.host() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_is_required_unless_every_instance_is_on_loopback() {
+        assert!(hop_secret(None, "http://127.0.0.1:4000", "redis://r").is_ok());
+        assert!(hop_secret(None, "http://[::1]:4000", "redis://r").is_ok());
+        assert!(hop_secret(None, "http://localhost:4000", "redis://r").is_ok());
+        let refused = hop_secret(None, "http://10.0.0.5:8080", "redis://r").unwrap_err();
+        assert!(refused.contains("cluster.secret is required"), "{refused}");
+        assert!(hop_secret(Some("short"), "http://10.0.0.5:8080", "redis://r").is_err());
+        let given = hop_secret(Some("0123456789abcdef"), "http://10.0.0.5:8080", "r").unwrap();
+        assert_eq!(given, b"0123456789abcdef");
+        // Instances on one Redis derive the same secret; another Redis, another secret.
+        assert_eq!(
+            hop_secret(None, "http://127.0.0.1:1", "redis://a"),
+            hop_secret(None, "http://127.0.0.1:2", "redis://a")
+        );
+        assert_ne!(
+            hop_secret(None, "http://127.0.0.1:1", "redis://a"),
+            hop_secret(None, "http://127.0.0.1:1", "redis://b")
+        );
+    }
+}

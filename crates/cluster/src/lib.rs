@@ -2,13 +2,15 @@
 //! `reference/scale-out.md` §3 and this crate's README): the instance lease, the registry of
 //! session owners with an epoch-fenced claim, the per-session event log written before
 //! events are sent, the notify fan-out for 2026-07-28, and the authenticated internal hop
-//! that forwards a request to its session's owner. Knows nothing of the core or of napi.
+//! that forwards a request to its session's owner. Only `owners` (the core's `Owners` seam)
+//! and `fanout` (notify) know the core; nothing here knows napi.
 
 pub mod committer;
 pub mod config;
 pub mod connection;
 pub mod error;
 pub mod event_log;
+pub mod fanout;
 pub mod forwarder;
 pub mod hop_auth;
 pub mod keys;
@@ -16,6 +18,7 @@ pub mod lease;
 pub mod node;
 pub mod notify;
 pub mod orphans;
+pub mod owners;
 pub mod registry;
 pub mod reply;
 pub mod scripts;
@@ -30,4 +33,5 @@ pub use lease::{Heartbeat, LeaseState};
 pub use node::ClusterNode;
 pub use notify::{Notice, Notifier, TailEvent};
 pub use orphans::{owner_lost_error, Orphan};
+pub use owners::ClusterOwners;
 pub use registry::{Claim, Claimed, Owner, Registry, SessionMeta};

@@ -23,7 +23,8 @@ pub struct ClusterNode {
     pub notifier: Notifier,
     pub hop_key: Arc<HopKey>,
     pub forwarder: Forwarder,
-    heartbeat: Heartbeat,
+    /// Taken by `close`.
+    heartbeat: std::sync::Mutex<Option<Heartbeat>>,
 }
 
 impl ClusterNode {
@@ -39,19 +40,24 @@ impl ClusterNode {
             notifier: Notifier::new(&redis),
             forwarder: Forwarder::new(hop_key.clone()),
             hop_key,
-            heartbeat,
+            heartbeat: std::sync::Mutex::new(Some(heartbeat)),
             redis,
         })
     }
 
-    pub fn lease(&self) -> tokio::sync::watch::Receiver<crate::lease::LeaseState> {
-        self.heartbeat.state()
+    /// The lease's state; `None` once closed.
+    pub fn lease(&self) -> Option<tokio::sync::watch::Receiver<crate::lease::LeaseState>> {
+        self.heartbeat
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(Heartbeat::state)
     }
 
     /// Releases each owned `(session id, epoch)` and removes the lease. A session already
     /// claimed elsewhere (fenced) or gone is skipped; Redis being unavailable is returned
     /// after trying every session (their keys still expire on their own).
-    pub async fn close(self, owned: &[(String, u64)]) -> Result<()> {
+    pub async fn close(&self, owned: &[(String, u64)]) -> Result<()> {
         let mut unavailable = None;
         for (session_id, epoch) in owned {
             match self.registry.release(session_id, *epoch).await {
@@ -59,7 +65,10 @@ impl ClusterNode {
                 Err(e) => unavailable = Some(e),
             }
         }
-        self.heartbeat.stop().await?;
+        let heartbeat = self.heartbeat.lock().unwrap().take();
+        if let Some(heartbeat) = heartbeat {
+            heartbeat.stop().await?;
+        }
         unavailable.map_or(Ok(()), Err)
     }
 }

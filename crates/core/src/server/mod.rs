@@ -42,6 +42,7 @@ use crate::net::peer::Peer;
 use crate::net::tls;
 use crate::net::written::{SignalWrites, WriteSignals};
 use crate::streamable::event_store::Replayed;
+use crate::streamable::owners::Owners;
 use crate::streamable::session::{SendError, Takeover};
 use crate::streamable::session_store::{MemorySessions, SessionStore};
 use crate::streamable::shared::{lock, Shared};
@@ -273,6 +274,37 @@ impl Server {
         host: Arc<dyn Host>,
         sessions: Box<dyn SessionStore>,
     ) -> io::Result<Server> {
+        Self::bind_with(config, host, sessions, None, None).await
+    }
+
+    /// As [`Server::bind`], as one instance of a cluster (CONTRACT §14): `owners` records
+    /// the sessions created here and forwards requests for the others to their owners.
+    /// `internal`, when given, is a loopback listener other instances reach this one on
+    /// (plain HTTP, served like the others), for when the public port is shared.
+    pub async fn bind_clustered(
+        config: Config,
+        host: Arc<dyn Host>,
+        owners: Arc<dyn Owners>,
+        internal: Option<std::net::TcpListener>,
+    ) -> io::Result<Server> {
+        let sessions = Box::new(MemorySessions::default());
+        Self::bind_with(config, host, sessions, Some(owners), internal).await
+    }
+
+    async fn bind_with(
+        config: Config,
+        host: Arc<dyn Host>,
+        sessions: Box<dyn SessionStore>,
+        owners: Option<Arc<dyn Owners>>,
+        internal: Option<std::net::TcpListener>,
+    ) -> io::Result<Server> {
+        let internal = match internal {
+            Some(listener) => {
+                listener.set_nonblocking(true)?;
+                Some(TcpListener::from_std(listener)?)
+            }
+            None => None,
+        };
         let tls = match config.tls.any() {
             true => Some(TlsAcceptor::from(
                 tls::server_config(&config.tls)
@@ -292,6 +324,7 @@ impl Server {
             limits,
             host,
             sessions,
+            owners,
             created: Waiters::default(),
             closed: Waiters::default(),
             replayed: Waiters::default(),
@@ -305,6 +338,9 @@ impl Server {
         let mut tasks = JoinSet::new();
         for listener in listeners {
             tasks.spawn(accept_loop(shared.clone(), listener, tls.clone()));
+        }
+        if let Some(listener) = internal {
+            tasks.spawn(accept_loop(shared.clone(), listener, None));
         }
         if !shared.config.session_idle_timeout.is_zero() {
             tasks.spawn(reaper(shared.clone()));
@@ -494,6 +530,9 @@ impl Server {
             done.answer(left).await;
         }
         self.shared.close_modern().await;
+        if let Some(owners) = &self.shared.owners {
+            owners.close().await;
+        }
         while tasks.join_next().await.is_some() {}
         self.shared.created.clear();
         self.shared.closed.clear();
