@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { startHTTPServer } from "../index.js";
-import { INITIALIZE, MCP_HEADERS } from "./helpers.js";
+import { INITIALIZE, MCP_HEADERS, until } from "./helpers.js";
 import { SseReader } from "./raw";
 import { startInstanceProcess, startRedis, type Proc } from "./cluster-env.js";
 
@@ -93,6 +93,59 @@ describe("cluster: streams", () => {
     } finally {
       await relay.stop();
     }
+  });
+
+  it("an owner stopped past its lease: the waiting request gets 404 once the lease lapsed; resumed, it serves its session again", async () => {
+    const other = await instance("e");
+    const stopped = await startInstanceProcess(redis.url, 1000, "d");
+    try {
+      const init = await fetch(`${stopped.url}/mcp`, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
+      const id = init.headers.get("mcp-session-id")!;
+      await init.text();
+      const list = (n: number) =>
+        fetch(`http://127.0.0.1:${other.port}/mcp`, { method: "POST", headers: session(id), body: JSON.stringify({ jsonrpc: "2.0", id: n, method: "tools/list" }) });
+      const before = await list(1);
+      expect(before.status).toBe(200);
+      await before.text();
+      stopped.child.kill("SIGSTOP");
+      // Its port still takes connections (the kernel's backlog) but nothing answers: the
+      // request is held until the lease lapses, then answered instead of hanging.
+      const held = await list(2);
+      expect(held.status).toBe(404);
+      await held.text();
+      stopped.child.kill("SIGCONT");
+      // Nobody took the session over: once its owner renews its lease, it is served again.
+      await until(async () => {
+        const res = await list(3);
+        await res.text();
+        return res.status === 200;
+      }, "the session served again after SIGCONT", 10_000);
+    } finally {
+      stopped.child.kill("SIGCONT");
+      await stopped.stop();
+    }
+  });
+
+  it("keeps a session's keys alive while its owner holds it, requests or not (only a GET stream open)", async () => {
+    // Keys live sessionIdleTimeout + leaseMs (1.3 s here) unless renewed.
+    const owner = await instance("g", { sessionIdleTimeout: 1000, cluster: { redis: redis.url, leaseMs: 300 } });
+    const other = await instance("h");
+    const init = await fetch(`http://127.0.0.1:${owner.port}/mcp`, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INITIALIZE) });
+    const id = init.headers.get("mcp-session-id")!;
+    await init.text();
+    const stream = await fetch(`http://127.0.0.1:${owner.port}/mcp`, {
+      headers: { accept: "text/event-stream", "mcp-session-id": id, "mcp-protocol-version": "2025-11-25" },
+    });
+    expect(stream.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 3000));
+    const res = await fetch(`http://127.0.0.1:${other.port}/mcp`, {
+      method: "POST",
+      headers: session(id),
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    await stream.body!.cancel();
   });
 
   it("serves one session from several servers that share a port (reusePort, as processes would), each on its own hop port", async () => {

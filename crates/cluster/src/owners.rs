@@ -41,26 +41,29 @@ const HOP_BY_HOP: [&str; 6] = [
 
 struct Owned {
     epoch: u64,
-    touched: Instant,
 }
+
+type OwnedMap = Arc<Mutex<HashMap<String, Owned>>>;
 
 pub struct ClusterOwners {
     node: Arc<ClusterNode>,
-    owned: Arc<Mutex<HashMap<String, Owned>>>,
+    owned: OwnedMap,
     /// Deletions of ended sessions still running; `close` waits for them.
     ending: Mutex<Vec<JoinHandle<()>>>,
-    /// A session's keys are renewed at most this often by requests served here.
-    touch_every: Duration,
+    /// Renews the keys of every session held here (`keep_alive`); stopped by `close`.
+    keeper: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl ClusterOwners {
     pub fn new(node: ClusterNode) -> Arc<Self> {
-        let touch_every = node.redis.config().session_ttl / 4;
+        let node = Arc::new(node);
+        let owned: OwnedMap = Arc::default();
+        let keeper = tokio::spawn(keep_alive(node.clone(), owned.clone()));
         Arc::new(ClusterOwners {
-            node: Arc::new(node),
-            owned: Arc::new(Mutex::new(HashMap::new())),
+            node,
+            owned,
             ending: Mutex::new(Vec::new()),
-            touch_every,
+            keeper: Mutex::new(Some(keeper)),
         })
     }
 
@@ -94,6 +97,21 @@ fn relay(res: http::Response<hyper::body::Incoming>) -> mcp_proxy_core::reply::R
     http::Response::from_parts(parts, Body::relayed(Box::pin(body)))
 }
 
+/// While this instance holds a session, its keys live: they are renewed every quarter of their
+/// TTL, whether or not requests come (a session with only a GET stream open is not idle). When
+/// the instance dies the renewals stop and the keys expire a TTL later.
+async fn keep_alive(node: Arc<ClusterNode>, owned: OwnedMap) {
+    let every = node.redis.config().session_ttl / 4;
+    loop {
+        tokio::time::sleep(every).await;
+        let ids: Vec<String> = owned.lock().unwrap().keys().cloned().collect();
+        for id in ids {
+            // Best effort: a renewal Redis missed is retried a quarter TTL later.
+            let _ = node.registry.touch(&id).await;
+        }
+    }
+}
+
 /// Waits (at most a lease and a little) for the session's owner to stop being live; true
 /// when it did (its lease ran out, or the record is gone).
 async fn vacated(node: &ClusterNode, session_id: &str, lease: Duration) -> bool {
@@ -107,6 +125,18 @@ async fn vacated(node: &ClusterNode, session_id: &str, lease: Duration) -> bool 
             return false;
         }
         tokio::time::sleep(OWNER_POLL).await;
+    }
+}
+
+/// Resolves once the session's owner is no longer live (read every half lease); pending
+/// while it is, or while Redis does not answer.
+async fn lapsed(node: &ClusterNode, session_id: &str, lease: Duration) {
+    loop {
+        tokio::time::sleep(lease / 2).await;
+        match node.registry.lookup(session_id).await {
+            Ok(Some(Owner::Live { .. })) | Err(_) => {}
+            Ok(_) => return,
+        }
     }
 }
 
@@ -157,11 +187,19 @@ impl Owners for ClusterOwners {
                     // instance restarted under the same id and lost what it held.
                     Owner::Vacant { .. } | Owner::Me { .. } => return Forwarded::OwnerLost,
                 };
-                match node
+                let sent = node
                     .forwarder
-                    .forward(&url, &parts, &session_id, body.clone())
-                    .await
-                {
+                    .forward(&url, &parts, &session_id, body.clone());
+                // An owner that takes the connection but never answers (stopped, hung) is
+                // given up once its lease has lapsed: its sessions are vacant then.
+                let answered = tokio::select! {
+                    answered = sent => answered,
+                    _ = lapsed(&node, &session_id, lease) => {
+                        node.registry.invalidate(&session_id);
+                        return Forwarded::OwnerLost;
+                    }
+                };
+                match answered {
                     Ok(res) if res.status() == http::StatusCode::MISDIRECTED_REQUEST => {
                         node.registry.invalidate(&session_id);
                         if misdirected {
@@ -213,28 +251,10 @@ impl Owners for ClusterOwners {
                 .create(&id, &meta)
                 .await
                 .map_err(|e| e.to_string())?;
-            let touched = Instant::now();
-            owned.lock().unwrap().insert(id, Owned { epoch, touched });
+            owned.lock().unwrap().insert(id, Owned { epoch });
             Ok(())
         }
         .boxed()
-    }
-
-    fn served_here(&self, session_id: &str) {
-        let mut owned = self.owned.lock().unwrap();
-        let Some(entry) = owned.get_mut(session_id) else {
-            return;
-        };
-        if entry.touched.elapsed() < self.touch_every {
-            return;
-        }
-        entry.touched = Instant::now();
-        let node = self.node.clone();
-        let id = session_id.to_string();
-        // Best effort: a failed renewal is retried by the next request a quarter TTL later.
-        tokio::spawn(async move {
-            let _ = node.registry.touch(&id).await;
-        });
     }
 
     fn ended(&self, session_id: &str) {
@@ -253,6 +273,9 @@ impl Owners for ClusterOwners {
     }
 
     fn close(&self) -> BoxFuture<'static, ()> {
+        if let Some(keeper) = self.keeper.lock().unwrap().take() {
+            keeper.abort();
+        }
         let node = self.node.clone();
         let ending: Vec<_> = self.ending.lock().unwrap().drain(..).collect();
         let owned: Vec<(String, u64)> = self

@@ -49,7 +49,6 @@ impl Shared {
         let forwarded = owners.is_forwarded(req.headers());
         if self.session(&session_id).is_some() {
             if !forwarded {
-                owners.served_here(&session_id);
                 return Ok(req);
             }
             if req.method() == Method::POST {

@@ -49,8 +49,6 @@ pub trait Owners: Send + Sync {
     ) -> BoxFuture<'static, Forwarded>;
     /// Records a new session as owned here; `Err` (Redis unavailable) refuses it.
     fn created(&self, session: NewSession<'_>) -> BoxFuture<'static, Result<(), String>>;
-    /// A request for a session held here is being served (keeps its record alive).
-    fn served_here(&self, session_id: &str);
     /// A session held here ended (DELETE, idle, its legacy stream closed, shutdown).
     fn ended(&self, session_id: &str);
     /// The server is closing: what `ended` started is finished, then the instance leaves.
