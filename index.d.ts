@@ -4,6 +4,20 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** What `createServer` returns: an MCP SDK `Server` or anything with `connect`/`close`. */
+/** The `cluster` option (README "Several instances on Redis"). */
+export interface ClusterOptions {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://…`. */
+  redis: string;
+  /** `http://host:port` where the other instances reach this one (default: a loopback port of its own). */
+  advertise?: string;
+  /** The hop's shared secret, the same on every instance (16+ bytes); required unless `advertise` is loopback. */
+  secret?: string;
+  /** This instance's id in Redis (default: random per start). */
+  instanceId?: string;
+  /** An instance that stops renewing its lease is presumed dead after this many ms (default 3000, at least 300). */
+  leaseMs?: number;
+}
+
 export interface ServerLike {
   connect(transport: unknown): Promise<void>;
   close(): Promise<void>;
@@ -232,6 +246,18 @@ export interface StartHTTPServerOptions<T extends ServerLike = ServerLike> {
   minBodyRate?: number;
   /** Connections open at once; a new one beyond it is answered 503 and closed (default 10000). */
   maxConnections?: number;
+  /**
+   * Bind with SO_REUSEPORT (Linux, macOS, the BSDs), so several processes listen on one port
+   * and the kernel spreads connections over them (default false). Not in mcp-proxy.
+   */
+  reusePort?: boolean;
+  /**
+   * Several instances on one Redis, behind a load balancer without session affinity: a
+   * session's requests are forwarded to the instance that owns it (README "Several instances
+   * on Redis", CONTRACT §14). `startHTTPServer` rejects when Redis cannot be reached.
+   * Not in mcp-proxy.
+   */
+  cluster?: ClusterOptions;
   /**
    * Bytes of MCP request bodies still arriving, all connections together, counted as the
    * memory their buffers hold; a body that would cross it gets 503 (default 256 MiB;

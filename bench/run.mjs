@@ -19,6 +19,12 @@ import { parseArgs } from "node:util";
 import { INITIALIZE_BODY, PROTOCOL_VERSION } from "./echo-server.mjs";
 import { runCliBench } from "./cli.mjs";
 
+// `--cluster`: the cluster benchmark (bench/cluster.mjs) instead.
+if (process.argv.includes("--cluster")) {
+  await import("./cluster.mjs");
+  process.exit(0);
+}
+
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..");
 const binary = join(here, ".native", "mcp-proxy-native.node");

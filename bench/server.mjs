@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { createModernServer, createServer } from "./echo-server.mjs";
 
 const { values } = parseArgs({
-  options: { impl: { type: "string" }, mode: { type: "string" }, port: { type: "string" } },
+  options: { impl: { type: "string" }, mode: { type: "string" }, port: { type: "string" }, cluster: { type: "string" } },
 });
 
 const modeOptions = {
@@ -32,6 +32,8 @@ const server = await startHTTPServer({
   host: "127.0.0.1",
   createServer: values.mode.startsWith("modern") ? createModernServer : createServer,
   ...modeOptions,
+  // bench/cluster.mjs: an instance of a cluster on this Redis (CONTRACT §14).
+  ...(values.cluster ? { cluster: { redis: values.cluster } } : {}),
 });
 
 process.on("message", (msg) => {

@@ -119,6 +119,52 @@ function listenLimit(value) {
   return value;
 }
 
+const CLUSTER_KEYS = new Set(["redis", "advertise", "secret", "instanceId", "leaseMs"]);
+/** Shortest `cluster.leaseMs`: the lease is renewed every third of it. */
+const MIN_CLUSTER_LEASE_MS = 300;
+
+/** `cluster` (CONTRACT §14): validated here, run by crates/cluster. */
+function clusterOptions(cluster) {
+  if (cluster === undefined || cluster === null || cluster === false) return undefined;
+  const fail = (what) => {
+    throw new TypeError(`startHTTPServer: cluster.${what}`);
+  };
+  if (typeof cluster !== "object") throw new TypeError("startHTTPServer: cluster must be an object ({ redis, ... })");
+  for (const key of Object.keys(cluster)) {
+    if (!CLUSTER_KEYS.has(key)) fail(`${key} is not an option (redis, advertise, secret, instanceId, leaseMs)`);
+  }
+  if (typeof cluster.redis !== "string" || !/^rediss?:\/\//.test(cluster.redis)) {
+    fail("redis must be a redis:// or rediss:// URL");
+  }
+  if (cluster.advertise !== undefined && (typeof cluster.advertise !== "string" || !/^http:\/\/[^/]+\/?$/.test(cluster.advertise))) {
+    fail("advertise must be an http://host:port URL other instances reach this one on");
+  }
+  if (cluster.secret !== undefined && (typeof cluster.secret !== "string" || cluster.secret.length === 0)) {
+    fail("secret must be a non-empty string");
+  }
+  if (cluster.instanceId !== undefined && (typeof cluster.instanceId !== "string" || !/^[A-Za-z0-9._:-]{1,128}$/.test(cluster.instanceId))) {
+    fail("instanceId must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+  }
+  const leaseMs = cluster.leaseMs;
+  if (leaseMs !== undefined && (!Number.isInteger(leaseMs) || leaseMs < MIN_CLUSTER_LEASE_MS || leaseMs > 600_000)) {
+    fail(`leaseMs must be a whole number of milliseconds from ${MIN_CLUSTER_LEASE_MS} to 600000`);
+  }
+  return {
+    redis: cluster.redis,
+    advertise: cluster.advertise,
+    secret: cluster.secret,
+    instanceId: cluster.instanceId,
+    leaseMs,
+  };
+}
+
+/** `reusePort`: SO_REUSEPORT, so several processes listen on one port (default false). */
+function reusePort(value) {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") throw new TypeError("startHTTPServer: reusePort must be a boolean");
+  return value;
+}
+
 function nativeOptions(options) {
   if (!options || typeof options.createServer !== "function") {
     throw new TypeError("startHTTPServer: createServer is required");
@@ -169,6 +215,8 @@ function nativeOptions(options) {
     modern: options.modern !== false,
     maxListenStreams: listenLimit(options.maxListenStreams),
     http2: http2Options(options.http2),
+    reusePort: reusePort(options.reusePort),
+    cluster: clusterOptions(options.cluster),
   };
 }
 

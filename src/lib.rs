@@ -1,6 +1,7 @@
 //! napi exports of mcp-proxy-native. Everything protocol-shaped lives in `mcp-proxy-core`;
 //! this crate only converts between JS values and core types.
 
+mod cluster;
 mod events;
 mod host;
 mod http2_options;
@@ -37,34 +38,52 @@ fn pairs(flat: Vec<String>) -> Vec<(String, String)> {
 pub struct NativeServer {
     server: Server,
     host: Arc<JsHost>,
+    /// `cluster`: the notify fan-out (the rest is behind the core's seam).
+    cluster: Option<cluster::Link>,
 }
 
-/// Binds and starts serving; rejects with the OS error when the address cannot be bound.
+/// Binds and starts serving; rejects with the OS error when the address cannot be bound,
+/// and (with `cluster`) with the cluster's error when Redis cannot be reached.
 #[napi]
-pub async fn start(options: NativeOptions, dispatch: Dispatch) -> Result<NativeServer> {
+pub async fn start(mut options: NativeOptions, dispatch: Dispatch) -> Result<NativeServer> {
+    let cluster = options.cluster.take();
     let config = config_from_js(options)?;
     let (host_name, port) = (config.host.clone(), config.port);
     let host = Arc::new(JsHost::new(dispatch));
-    match Server::bind(config, host.clone()).await {
-        Ok(server) => Ok(NativeServer { server, host }),
-        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
-            // TLS files: the message names the file.
-            host.release();
-            Err(Error::from_reason(e.to_string()))
-        }
+    let started = match cluster {
+        None => Server::bind(config, host.clone())
+            .await
+            .map(|server| (server, None))
+            .map_err(|e| listen_error(e, &host_name, port)),
+        Some(cluster) => cluster::start(cluster, config, host.clone())
+            .await
+            .map(|(server, link)| (server, Some(link))),
+    };
+    match started {
+        Ok((server, cluster)) => Ok(NativeServer {
+            server,
+            host,
+            cluster,
+        }),
         Err(e) => {
             host.release();
-            let code = match e.kind() {
-                std::io::ErrorKind::AddrInUse => "EADDRINUSE",
-                std::io::ErrorKind::PermissionDenied => "EACCES",
-                std::io::ErrorKind::AddrNotAvailable => "EADDRNOTAVAIL",
-                _ => "ELISTEN",
-            };
-            Err(Error::from_reason(format!(
-                "listen {code}: {e} {host_name}:{port}"
-            )))
+            Err(e)
         }
     }
+}
+
+/// A bind that failed, as Node words it (`listen EADDRINUSE: …`); TLS files name the file.
+fn listen_error(e: std::io::Error, host_name: &str, port: u16) -> Error {
+    if e.kind() == std::io::ErrorKind::InvalidInput {
+        return Error::from_reason(e.to_string());
+    }
+    let code = match e.kind() {
+        std::io::ErrorKind::AddrInUse => "EADDRINUSE",
+        std::io::ErrorKind::PermissionDenied => "EACCES",
+        std::io::ErrorKind::AddrNotAvailable => "EADDRNOTAVAIL",
+        _ => "ELISTEN",
+    };
+    Error::from_reason(format!("listen {code}: {e} {host_name}:{port}"))
 }
 
 #[napi]
@@ -259,7 +278,10 @@ impl NativeServer {
             ("resourceUpdated", Some(uri)) => Notice::ResourceUpdated(uri),
             _ => return,
         };
-        self.server.notify(&notice);
+        match &self.cluster {
+            None => self.server.notify(&notice),
+            Some(link) => link.publish(notice),
+        }
     }
 
     /// Open `subscriptions/listen` streams.
@@ -393,6 +415,9 @@ impl NativeServer {
     #[napi]
     pub async fn close(&self) -> Result<()> {
         self.server.shutdown().await;
+        if let Some(link) = &self.cluster {
+            link.stop();
+        }
         self.host.release();
         Ok(())
     }

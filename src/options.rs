@@ -84,6 +84,19 @@ pub struct NativeOptions {
     pub max_listen_streams: Option<u32>,
     /// `http2`; absent = on with the defaults.
     pub http2: Option<crate::http2_options::NativeHttp2>,
+    /// `reusePort`: bind with SO_REUSEPORT (several processes on one port).
+    pub reuse_port: Option<bool>,
+    /// `cluster` (CONTRACT §14), validated by lib/options.js.
+    pub cluster: Option<NativeCluster>,
+}
+
+#[napi(object)]
+pub struct NativeCluster {
+    pub redis: String,
+    pub advertise: Option<String>,
+    pub secret: Option<String>,
+    pub instance_id: Option<String>,
+    pub lease_ms: Option<u32>,
 }
 
 fn millis(ms: f64, what: &str) -> Result<Duration> {
@@ -220,5 +233,6 @@ pub fn config_from_js(o: NativeOptions) -> Result<Config> {
             .map_or(DEFAULT_MAX_LISTEN_STREAMS, |n| n as usize),
         http2: crate::http2_options::http2_from_js(o.http2)?,
         availability: Default::default(),
+        reuse_port: o.reuse_port.unwrap_or(false),
     })
 }

@@ -157,6 +157,9 @@ pub struct Config {
     pub http2: Option<crate::server::http2::Http2Settings>,
     /// While down, `GET /ping` answers 503.
     pub availability: Availability,
+    /// `reusePort`: bind with SO_REUSEPORT, so several processes share one port and the
+    /// kernel spreads connections over them (Linux, the BSDs, macOS).
+    pub reuse_port: bool,
 }
 
 impl Default for Config {
@@ -197,6 +200,7 @@ impl Default for Config {
             max_listen_streams: DEFAULT_MAX_LISTEN_STREAMS,
             http2: Some(Default::default()),
             availability: Availability::default(),
+            reuse_port: false,
         }
     }
 }

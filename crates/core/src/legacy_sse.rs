@@ -31,7 +31,10 @@ fn endpoint_event(session: &str) -> Bytes {
     ))
 }
 
-fn session_param(parts: &Parts) -> Option<&str> {
+/// The protocol of this transport, recorded as a legacy session's in the cluster.
+const LEGACY_PROTOCOL_VERSION: &str = "2024-11-05";
+
+pub(crate) fn session_param(parts: &Parts) -> Option<&str> {
     parts
         .uri
         .query()?
@@ -55,6 +58,13 @@ impl Shared {
         );
         if let Err(res) = self
             .create_server(&session, CreateReason::Legacy, &head, None)
+            .await
+        {
+            return res;
+        }
+        let legacy_version = Some(LEGACY_PROTOCOL_VERSION);
+        if let Err(res) = self
+            .register_owner(&session, "", legacy_version, None)
             .await
         {
             return res;

@@ -7,7 +7,7 @@
 //! repository root is the map): `config.rs` and `host/` (the vocabulary: options, the upstream
 //! seam), `auth/` and `jsonrpc/` (pure protocol text), `http/` (HTTP pieces), `net/` (the
 //! socket side), `streamable/` (sessions, their stores, and the Streamable HTTP routes with
-//! the 2026-07-28 leg), `legacy_sse.rs`, and `server/` (listener, pipeline, [`Server`]).
+//! the 2026-07-28 leg), `legacy_sse.rs`, `forwarding.rs` (cluster routing to a session's owner), and `server/` (listener, pipeline, [`Server`]).
 
 // An early return of the HTTP answer (`Result<_, Reply>`) happens once per request, at most;
 // boxing it would cost an allocation on the error path and buy nothing.
@@ -15,6 +15,7 @@
 
 pub mod auth;
 pub mod config;
+mod forwarding;
 pub mod host;
 mod http;
 pub mod jsonrpc;
@@ -29,7 +30,7 @@ pub use self::http::{body, cors, hook, pipe, rebinding, reply, sse, stream_queue
 pub use self::jsonrpc::request_id;
 pub use self::net::tls;
 pub use self::server::http2;
-pub use self::streamable::{event_store, modern, session, session_store};
+pub use self::streamable::{event_store, modern, owners, session, session_store};
 
 pub use bytes;
 pub use config::{Availability, Config, EventStoreMode};

@@ -24,7 +24,16 @@ pub enum Body {
     Stream(mpsc::UnboundedReceiver<Bytes>),
     /// Chunks written by a JS `res` (onUnhandledRequest), through a bounded pipe.
     Piped(PipeReader),
+    /// Another server's answer passed through as it arrives (a cluster's owner, over the
+    /// internal hop): polled only as hyper polls this body, so a slow client slows the
+    /// owner's stream instead of filling memory. Its error breaks the response off.
+    Relayed(RelayedBody),
 }
+
+/// A body from another server, as `Body::Relayed` carries it.
+pub type RelayedBody = Pin<
+    Box<dyn http_body::Body<Data = Bytes, Error = Box<dyn std::error::Error + Send + Sync>> + Send>,
+>;
 
 pub struct SseBody {
     queued: VecDeque<Bytes>,
@@ -66,6 +75,10 @@ impl Body {
 
     pub fn piped(chunks: PipeReader) -> Self {
         Body::Piped(chunks)
+    }
+
+    pub fn relayed(body: RelayedBody) -> Self {
+        Body::Relayed(body)
     }
 
     /// Whether the body comes as the server makes it (an event stream, a streamed or piped
@@ -125,6 +138,11 @@ impl http_body::Body for Body {
             Body::Stream(chunks) => chunks
                 .poll_recv(cx)
                 .map(|chunk| chunk.map(|bytes| Ok(Frame::data(bytes)))),
+            Body::Relayed(body) => body.as_mut().poll_frame(cx).map(|frame| match frame {
+                Some(Ok(frame)) => Some(Ok(frame)),
+                Some(Err(_)) => Some(Err(Cut)),
+                None => None,
+            }),
             Body::Piped(chunks) => chunks.poll_frame(cx).map(|frame| match frame {
                 pipe::Frame::Data(bytes) => Some(Ok(Frame::data(bytes))),
                 pipe::Frame::End => None,
@@ -179,6 +197,7 @@ impl http_body::Body for Body {
         match self {
             Body::Full(None) => SizeHint::with_exact(0),
             Body::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
+            Body::Relayed(body) => body.size_hint(),
             Body::Sse(_) | Body::Stream(_) | Body::Piped(_) => SizeHint::default(),
         }
     }

@@ -38,10 +38,12 @@ use crate::http::reply;
 use crate::http::stream_queue::WrittenSignal;
 use crate::net::connection::{ConnClock, Timed, Watched};
 use crate::net::half_close::{Exchange, HalfClosed};
+use crate::net::listen;
 use crate::net::peer::Peer;
 use crate::net::tls;
 use crate::net::written::{SignalWrites, WriteSignals};
 use crate::streamable::event_store::Replayed;
+use crate::streamable::owners::Owners;
 use crate::streamable::session::{SendError, Takeover};
 use crate::streamable::session_store::{MemorySessions, SessionStore};
 use crate::streamable::shared::{lock, Shared};
@@ -55,12 +57,12 @@ pub struct Server {
     tasks: Arc<Mutex<Option<JoinSet<()>>>>,
 }
 
-async fn bind_all(host: &str, port: u16) -> io::Result<Vec<TcpListener>> {
+async fn bind_all(host: &str, port: u16, reuse_port: bool) -> io::Result<Vec<TcpListener>> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let candidates: Vec<SocketAddr> = match host.parse::<IpAddr>() {
         Ok(ip) if ip.is_unspecified() && ip.is_ipv6() => {
             // `::` accepts IPv4 too on dual-stack systems; fall back where IPv6 is absent.
-            match TcpListener::bind((ip, port)).await {
+            match listen::bind(SocketAddr::new(ip, port), reuse_port).await {
                 Ok(listener) => return Ok(vec![listener]),
                 Err(_) => vec![SocketAddr::from(([0, 0, 0, 0], port))],
             }
@@ -75,7 +77,7 @@ async fn bind_all(host: &str, port: u16) -> io::Result<Vec<TcpListener>> {
         if let Some(first) = listeners.first() {
             addr.set_port(first.local_addr()?.port());
         }
-        match TcpListener::bind(addr).await {
+        match listen::bind(addr, reuse_port).await {
             Ok(listener) => listeners.push(listener),
             Err(e) => last_error = Some(e),
         }
@@ -273,6 +275,37 @@ impl Server {
         host: Arc<dyn Host>,
         sessions: Box<dyn SessionStore>,
     ) -> io::Result<Server> {
+        Self::bind_with(config, host, sessions, None, None).await
+    }
+
+    /// As [`Server::bind`], as one instance of a cluster (CONTRACT §14): `owners` records
+    /// the sessions created here and forwards requests for the others to their owners.
+    /// `internal`, when given, is a loopback listener other instances reach this one on
+    /// (plain HTTP, served like the others), for when the public port is shared.
+    pub async fn bind_clustered(
+        config: Config,
+        host: Arc<dyn Host>,
+        owners: Arc<dyn Owners>,
+        internal: Option<std::net::TcpListener>,
+    ) -> io::Result<Server> {
+        let sessions = Box::new(MemorySessions::default());
+        Self::bind_with(config, host, sessions, Some(owners), internal).await
+    }
+
+    async fn bind_with(
+        config: Config,
+        host: Arc<dyn Host>,
+        sessions: Box<dyn SessionStore>,
+        owners: Option<Arc<dyn Owners>>,
+        internal: Option<std::net::TcpListener>,
+    ) -> io::Result<Server> {
+        let internal = match internal {
+            Some(listener) => {
+                listener.set_nonblocking(true)?;
+                Some(TcpListener::from_std(listener)?)
+            }
+            None => None,
+        };
         let tls = match config.tls.any() {
             true => Some(TlsAcceptor::from(
                 tls::server_config(&config.tls, config.http2.is_some())
@@ -280,7 +313,7 @@ impl Server {
             )),
             false => None,
         };
-        let listeners = bind_all(&config.host, config.port).await?;
+        let listeners = bind_all(&config.host, config.port, config.reuse_port).await?;
         let addrs = listeners
             .iter()
             .map(|l| l.local_addr())
@@ -292,6 +325,7 @@ impl Server {
             limits,
             host,
             sessions,
+            owners,
             created: Waiters::default(),
             closed: Waiters::default(),
             replayed: Waiters::default(),
@@ -305,6 +339,9 @@ impl Server {
         let mut tasks = JoinSet::new();
         for listener in listeners {
             tasks.spawn(accept_loop(shared.clone(), listener, tls.clone()));
+        }
+        if let Some(listener) = internal {
+            tasks.spawn(accept_loop(shared.clone(), listener, None));
         }
         if !shared.config.session_idle_timeout.is_zero() {
             tasks.spawn(reaper(shared.clone()));
@@ -494,6 +531,9 @@ impl Server {
             done.answer(left).await;
         }
         self.shared.close_modern().await;
+        if let Some(owners) = &self.shared.owners {
+            owners.close().await;
+        }
         while tasks.join_next().await.is_some() {}
         self.shared.created.clear();
         self.shared.closed.clear();

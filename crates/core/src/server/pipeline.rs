@@ -1,8 +1,9 @@
 //! The order of checks every request goes through (CONTRACT §3): the CORS origin verdict,
 //! one `Host` header, `OPTIONS`, `/ping`, the path's form, `Host`/`Origin` (rebinding); then a
 //! path that is not an MCP endpoint goes to the `onUnhandledRequest` hook, the protected
-//! resource metadata, the API key and 404, and an MCP endpoint to the API key and its route
-//! (`streamable/`, `legacy_sse.rs`). It decides *which* route answers and never *how*: no
+//! resource metadata, the API key and 404, and an MCP endpoint to the API key, the cluster's
+//! owner routing when there is a cluster (`forwarding.rs`), and its route (`streamable/`,
+//! `legacy_sse.rs`). It decides *which* route answers and never *how*: no
 //! route's logic lives here, and no route imports it.
 
 use http::{header, Method, Request, StatusCode};
@@ -94,6 +95,15 @@ impl Shared {
         if let Err(res) = self.check_api_key(req.headers()) {
             return res;
         }
+        // A cluster (CONTRACT §14): a session held by another instance is served there.
+        let req = match &self.owners {
+            None => req,
+            Some(owners) => match self.route_to_owner(owners, req, peer).await {
+                Ok(req) => req,
+                Err(res) => return res,
+            },
+        };
+        let path = req.uri().path();
         if self.config.stream_endpoint.as_deref() == Some(path) {
             return self.streamable(req, peer).await;
         }

@@ -244,6 +244,11 @@ impl Shared {
         {
             return res;
         }
+        let id = posted.first_request_id();
+        let version = post.version.as_deref();
+        if let Err(res) = self.register_owner(&session, &post.text, version, id).await {
+            return res;
+        }
         self.exchange(&session, post).await
     }
 

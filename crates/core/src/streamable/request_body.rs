@@ -45,7 +45,7 @@ impl Shared {
                 .unwrap_or(Err(BodyError::TimedOut)),
             None => reading.await,
         };
-        read.map_err(|e| match e {
+        let body = read.map_err(|e| match e {
             BodyError::TooLarge => too_large(max.unwrap_or_default()),
             BodyError::TimedOut => {
                 let limit = self.limits.request_timeout.unwrap_or_default();
@@ -74,7 +74,9 @@ impl Shared {
             }
             BodyError::Slow(slow) => body_pace::too_slow(&self.limits, slow),
             BodyError::Broken => reply::unreadable_body(),
-        })
+        })?;
+        self.check_hop(parts, &body)?;
+        Ok(body)
     }
 }
 

@@ -18,6 +18,7 @@ use crate::http::hook::Hooks;
 use crate::http::limits::Limits;
 use crate::http::stream_queue::WrittenSignal;
 use crate::streamable::event_store::Replayed;
+use crate::streamable::owners::Owners;
 use crate::streamable::session::{SendError, Session};
 use crate::streamable::session_store::SessionStore;
 
@@ -26,6 +27,8 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) host: Arc<dyn Host>,
     pub(crate) sessions: Box<dyn SessionStore>,
+    /// The cluster seam (`owners.rs`); `None` without the `cluster` option.
+    pub(crate) owners: Option<Arc<dyn Owners>>,
     pub(crate) created: Waiters<ServerOutcome>,
     pub(crate) closed: Waiters<()>,
     pub(crate) replayed: Waiters<Option<Replayed>>,
@@ -84,6 +87,9 @@ impl Shared {
     pub(crate) fn end_session(&self, key: &str) -> Option<Waiting<'_, ()>> {
         let session = self.sessions.remove(key)?;
         session.close();
+        if let Some(owners) = &self.owners {
+            owners.ended(key);
+        }
         let token = self.token();
         let done = self.closed.register(token);
         self.host.dispatch(HostEvent::CloseSession {
