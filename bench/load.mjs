@@ -5,7 +5,7 @@
 // argv: --url U --mode M --task throughput|sessions|calls [--connections 50,1]
 //       [--warmup S] [--duration S] [--count N] [--server-pid P]
 // Prints one JSON line with the results.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import {
@@ -67,6 +67,33 @@ function cpuTicks(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (USER_HZ=100)
+}
+
+/** CPU ticks per thread group of the server: its JS thread (the one named like the process),
+ * tokio's workers, and the rest (V8's workers, libuv's pool). */
+function threadTicks(pid) {
+  if (!pid) return undefined;
+  const groups = { js: 0, tokio: 0, other: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    groups[tid === String(pid) ? "js" : name.startsWith("tokio") ? "tokio" : "other"] += ticks;
+  }
+  return groups;
+}
+
+/** µs of server CPU per answered call, by thread group (1 tick = 10 ms). */
+function perCall(before, after, calls) {
+  if (!before || calls === 0) return undefined;
+  const us = (key) => Math.round(((after[key] - before[key]) * 10_000) / calls);
+  return { js: us("js"), tokio: us("tokio"), other: us("other") };
 }
 
 function percentile(sorted, p) {
@@ -142,10 +169,12 @@ async function throughput() {
     await cannon({ headers, connections, duration: Number(values.warmup) });
     const pid = values["server-pid"];
     const serverBefore = cpuTicks(pid);
+    const threadsBefore = threadTicks(pid);
     const selfBefore = process.cpuUsage();
     const t0 = performance.now();
     const run = await cannon({ headers, connections, duration: Number(values.duration), record: true });
     const wall = (performance.now() - t0) / 1000;
+    const threadsAfter = threadTicks(pid);
     const self = process.cpuUsage(selfBefore);
     const { latencies } = run;
     const ok = latencies.length - run.wrong;
@@ -160,6 +189,7 @@ async function throughput() {
       unanswered: run.sent - latencies.length,
       serverCpu: pid ? (cpuTicks(pid) - serverBefore) / 100 / wall : undefined,
       loadCpu: (self.user + self.system) / 1e6 / wall,
+      serverCpuUsPerCall: perCall(threadsBefore, threadsAfter, ok),
     });
   }
   return out;

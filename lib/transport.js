@@ -41,7 +41,8 @@ class NativeTransport {
     const related = relatedId === undefined ? null : JSON.stringify(relatedId);
     const json = JSON.stringify(message);
     const isResponse = message.method === undefined;
-    if (isResponse) await this._afterNotificationsWritten();
+    // Most responses follow no notification: they go out in this call, with no promise hop.
+    if (isResponse && this._lastWritten !== undefined) await this._afterNotificationsWritten();
     if (!this._eventStore) {
       if (isResponse) this._native.send(this._key, json, related);
       else this._lastWritten = this._native.sendWritten(this._key, json, related, null);
@@ -73,7 +74,6 @@ class NativeTransport {
    */
   async _afterNotificationsWritten() {
     const last = this._lastWritten;
-    if (last === undefined) return;
     this._lastWritten = undefined;
     await last.catch(() => {});
     // A timer, not setImmediate: the event loop then polls (up to 1 ms) before the response is
