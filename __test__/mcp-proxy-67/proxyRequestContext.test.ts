@@ -235,8 +235,7 @@ describe("per-request context crosses the proxy", () => {
       await client.close();
     }, 30000);
 
-    // mcp-proxy-native: the modern case is skipped: our startHTTPServer passes it only sometimes (see README.md).
-    (protocol === "modern" ? it.skip : it)(`propagates a ${protocol} client's cancellation upstream`, async () => {
+    it(`propagates a ${protocol} client's cancellation upstream`, async () => {
       const upstream = await createUpstream();
       const port = await startProxy(upstream);
       const client = await connect(port, protocol);

@@ -32,7 +32,8 @@ pub(crate) use crate::config::HALF_CLOSE_GRACE;
 struct State {
     /// A request is being served: its answer has not finished.
     serving: bool,
-    /// That request opened an event stream: its end is the client leaving.
+    /// That request opened an event stream, or speaks MCP 2026-07-28: its end is the client
+    /// leaving.
     event_stream: bool,
     /// Its answer has started and streams (its head is out, its body still coming).
     streaming: bool,
@@ -74,7 +75,7 @@ impl Exchange {
     pub(crate) fn started<B>(&self, req: &http::Request<B>) {
         let mut state = self.state();
         state.serving = true;
-        state.event_stream = opens_event_stream(req);
+        state.event_stream = opens_event_stream(req) || speaks_2026(req);
     }
 
     /// Its answer started and streams: an end of input from now on is the client leaving.
@@ -157,6 +158,22 @@ impl Exchange {
         }
         holds
     }
+}
+
+/// The first MCP revision whose clients are sessionless and cancel a request by leaving it
+/// (the modern leg's `FIRST_MODERN_VERSION`; `net/` sits below `streamable/`, so it is named
+/// again here).
+const FIRST_SESSIONLESS_REVISION: &str = "2026-07-28";
+
+/// A request whose `MCP-Protocol-Version` names 2026-07-28 or later. Its client (the SDK v2's
+/// fetch) never half-closes; it ends its side only to abandon the request, and mcp-proxy
+/// 6.7.19 cancels the handler at once then (its own test "propagates a modern client's
+/// cancellation upstream" waits 1 s at most, less than [`HALF_CLOSE_GRACE`]).
+fn speaks_2026<B>(req: &http::Request<B>) -> bool {
+    req.headers()
+        .get("mcp-protocol-version")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_matches([' ', '\t']) >= FIRST_SESSIONLESS_REVISION)
 }
 
 /// `GET` asking for `text/event-stream`: a stream that lasts as long as its client.
@@ -361,6 +378,21 @@ mod tests {
         assert!(held.is_err(), "held for the answer");
         exchange.finished();
         assert_eq!(input.read(&mut got).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_2026_request_sees_the_end_at_once_before_its_answer_starts() {
+        let req = http::Request::post("/mcp")
+            .header("mcp-protocol-version", "2026-07-28")
+            .body(())
+            .unwrap();
+        assert!(speaks_2026(&req));
+        assert!(!speaks_2026(&post()));
+        let (mut client, _exchange, mut input) = serving(&req);
+        client.shutdown().await.unwrap();
+        let mut got = [0u8; 16];
+        let read = tokio::time::timeout(HALF_CLOSE_GRACE / 4, input.read(&mut got)).await;
+        assert_eq!(read.expect("at once").unwrap(), 0);
     }
 
     #[tokio::test]
