@@ -1,42 +1,13 @@
 // The command line's data path against a child and clients that misbehave (CONTRACT §13):
 // each fault gets its answer, the proxy keeps serving, and no child process or call is left.
 import { afterEach, describe, expect, it } from "vitest";
-import { mkdtempSync, readFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { alive, children, closeAll, config, FIXTURE, runStdioProxy, startStdio } from "./stdio";
+import { alive, children, closeAll, config, FIXTURE, recording, runStdioProxy, sdkClient, startStdio, textOf } from "./stdio";
 import { until } from "../helpers";
 
-const clients: Client[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})));
-  await closeAll();
-});
+afterEach(closeAll);
 
-async function client(port: number): Promise<Client> {
-  const c = new Client({ name: "faults-client", version: "1.0.0" });
-  clients.push(c);
-  await c.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
-  return c;
-}
-
-function recording(): { file: string; lines: () => Record<string, any>[] } {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), "stdio-rec-")), "lines.jsonl");
-  return {
-    file,
-    lines: () =>
-      existsSync(file)
-        ? readFileSync(file, "utf8")
-            .split("\n")
-            .filter(Boolean)
-            .map((l) => JSON.parse(l))
-        : [],
-  };
-}
-
-const textOf = (r: any) => r.content[0].text;
+const client = (port: number) => sdkClient(port, "faults-client");
 
 describe("a child that misbehaves", () => {
   it("that prints garbage around its lines is still understood", async () => {

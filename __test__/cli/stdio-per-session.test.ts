@@ -3,43 +3,14 @@
 // the child's requests and logging/setLevel cross the proxy both ways; --maxChildren → 503.
 // Also what every child inherits: the environment as given, the working directory; --shell.
 import { afterEach, describe, expect, it } from "vitest";
-import { mkdtempSync, readFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import { alive, children, closeAll, FIXTURE, startStdio } from "./stdio";
+import { alive, children, closeAll, FIXTURE, recording, sdkClient, startStdio, textOf } from "./stdio";
 import { until } from "../helpers";
 
-const clients: Client[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})));
-  await closeAll();
-});
+afterEach(closeAll);
 
-async function client(port: number, capabilities = {}): Promise<Client> {
-  const c = new Client({ name: "per-session-client", version: "4.5.6" }, { capabilities });
-  clients.push(c);
-  await c.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
-  return c;
-}
-
-function recording(): { file: string; lines: () => Record<string, any>[] } {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), "stdio-rec-")), "lines.jsonl");
-  return {
-    file,
-    lines: () =>
-      existsSync(file)
-        ? readFileSync(file, "utf8")
-            .split("\n")
-            .filter(Boolean)
-            .map((l) => JSON.parse(l))
-        : [],
-  };
-}
-
-const textOf = (r: any) => r.content[0].text;
+const client = (port: number, capabilities = {}) => sdkClient(port, "per-session-client", "4.5.6", capabilities);
 
 describe("--perSession", () => {
   it("gives each session its own child that sees the real client and asks it for roots", async () => {

@@ -3,48 +3,18 @@
 // answered locally, ids rewritten, progress tokens mapped, notifications fanned out,
 // subscriptions reference-counted, per-session log levels.
 import { afterEach, describe, expect, it } from "vitest";
-import { mkdtempSync, readFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
   LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-import { closeAll, startStdio } from "./stdio";
+import { closeAll, recording, sdkClient, startStdio, textOf } from "./stdio";
 import { until } from "../helpers";
 
-const clients: Client[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})));
-  await closeAll();
-});
+afterEach(closeAll);
 
-async function client(port: number): Promise<Client> {
-  const c = new Client({ name: "routing-client", version: "1.0.0" });
-  clients.push(c);
-  await c.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
-  return c;
-}
-
-/** A file the fixture appends every line it reads to. */
-function recording(): { file: string; lines: () => Record<string, any>[] } {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), "stdio-rec-")), "lines.jsonl");
-  return {
-    file,
-    lines: () =>
-      existsSync(file)
-        ? readFileSync(file, "utf8")
-            .split("\n")
-            .filter(Boolean)
-            .map((l) => JSON.parse(l))
-        : [],
-  };
-}
-
-const textOf = (r: any) => r.content[0].text;
+const client = (port: number) => sdkClient(port, "routing-client");
 
 describe("one shared child behind the proxy", () => {
   it("answers initialize with the child's identity and serves tools, prompts and paged resources", async () => {

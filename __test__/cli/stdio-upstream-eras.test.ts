@@ -2,14 +2,11 @@
 // proxy speaks to its child, whatever era the clients speak. A 2026-07-28 child gets the
 // envelope on every request and announces changes on the proxy's upstream listen stream.
 import { afterEach, describe, expect, it } from "vitest";
-import { mkdtempSync, readFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from "@modelcontextprotocol/client";
-import { closeAll, config, runStdioProxy, startStdio } from "./stdio";
+import { closeAll, config, recording, runStdioProxy, sdkClient, startStdio, textOf } from "./stdio";
 import { until } from "../helpers";
 
 const clients: { close(): Promise<void> }[] = [];
@@ -18,28 +15,7 @@ afterEach(async () => {
   await closeAll();
 });
 
-async function client(port: number): Promise<Client> {
-  const c = new Client({ name: "era-client", version: "1.0.0" });
-  clients.push(c);
-  await c.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
-  return c;
-}
-
-function recording(): { file: string; lines: () => Record<string, any>[] } {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), "stdio-rec-")), "lines.jsonl");
-  return {
-    file,
-    lines: () =>
-      existsSync(file)
-        ? readFileSync(file, "utf8")
-            .split("\n")
-            .filter(Boolean)
-            .map((l) => JSON.parse(l))
-        : [],
-  };
-}
-
-const textOf = (r: any) => r.content[0].text;
+const client = (port: number) => sdkClient(port, "era-client");
 
 describe("--upstreamProtocol", () => {
   it("auto: a 2025-only child refuses server/discover, the proxy falls back to initialize", async () => {

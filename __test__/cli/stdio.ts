@@ -2,7 +2,11 @@
 // fixture or another command, on a free loopback port.
 import path from "node:path";
 import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
 const require = createRequire(import.meta.url);
 const { runStdioProxy } = require("../../lib/cli/run.js") as {
@@ -48,11 +52,40 @@ export interface StdioProxy {
 }
 
 const running: StdioProxy[] = [];
+/** Clients connected with `sdkClient`, closed by `closeAll` before the proxies. */
+const clients: { close(): Promise<void> }[] = [];
 
-/** Closes every proxy a test started. */
+/** Closes every client `sdkClient` connected, then every proxy a test started. */
 export async function closeAll(): Promise<void> {
+  await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})));
   await Promise.all(running.splice(0).map((p) => p.close(2000)));
 }
+
+/** An SDK v1 client on the proxy's stream endpoint, closed by `closeAll`. */
+export async function sdkClient(port: number, name: string, version = "1.0.0", capabilities = {}): Promise<Client> {
+  const c = new Client({ name, version }, { capabilities });
+  clients.push(c);
+  await c.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
+  return c;
+}
+
+/** A file the fixture appends every line it reads to (`--record=<file>`), and its lines. */
+export function recording(): { file: string; lines: () => Record<string, any>[] } {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "stdio-rec-")), "lines.jsonl");
+  return {
+    file,
+    lines: () =>
+      existsSync(file)
+        ? readFileSync(file, "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l))
+        : [],
+  };
+}
+
+/** The text of a tool result's first content block. */
+export const textOf = (r: any) => r.content[0].text;
 
 export function config(overrides: Partial<StdioConfig> = {}): StdioConfig {
   return {
