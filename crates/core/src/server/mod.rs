@@ -38,6 +38,7 @@ use crate::http::reply;
 use crate::http::stream_queue::WrittenSignal;
 use crate::net::connection::{ConnClock, Timed, Watched};
 use crate::net::half_close::{Exchange, HalfClosed};
+use crate::net::linger::Lingering;
 use crate::net::listen;
 use crate::net::peer::Peer;
 use crate::net::tls;
@@ -103,7 +104,7 @@ pub(crate) async fn serve_connection<S>(
     let clock = ConnClock::new();
     let exchange = Exchange::new();
     let written = WriteSignals::new();
-    let stream = Watched::new(stream, clock.clone(), shared.limits.clone());
+    let stream = Watched::new(Lingering::new(stream), clock.clone(), shared.limits.clone());
     let stream = HalfClosed::new(stream, exchange.clone());
     let stream = SignalWrites::new(stream, written.clone());
     let service = service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
