@@ -2,7 +2,7 @@
 // each fault gets its answer, the proxy keeps serving, and no child process or call is left.
 import { afterEach, describe, expect, it } from "vitest";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { alive, children, closeAll, config, FIXTURE, recording, runStdioProxy, sdkClient, startStdio, textOf } from "./stdio";
+import { alive, children, closeAll, config, FIXTURE, POST_HEADERS, rawSession, recording, runStdioProxy, sdkClient, startStdio, textOf } from "./stdio";
 import { until } from "../helpers";
 
 afterEach(closeAll);
@@ -168,19 +168,7 @@ describe("a client that misbehaves", () => {
   it("that sends 10 000 requests at once (one batch): every one is answered", async () => {
     const proxy = await startStdio();
     const url = `http://127.0.0.1:${proxy.port}/mcp`;
-    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
-    const init = await fetch(url, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 0,
-        method: "initialize",
-        params: { protocolVersion: "2025-03-26", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
-      }),
-    });
-    const session = init.headers.get("mcp-session-id")!;
-    await init.text();
+    const session = await rawSession(proxy.port, "2025-03-26");
     const batch = Array.from({ length: 10_000 }, (_, i) => ({
       jsonrpc: "2.0",
       id: i + 1,
@@ -189,7 +177,7 @@ describe("a client that misbehaves", () => {
     }));
     const res = await fetch(url, {
       method: "POST",
-      headers: { ...headers, "mcp-session-id": session, "mcp-protocol-version": "2025-03-26" },
+      headers: { ...POST_HEADERS, "mcp-session-id": session, "mcp-protocol-version": "2025-03-26" },
       body: JSON.stringify(batch),
     });
     expect(res.status).toBe(200);

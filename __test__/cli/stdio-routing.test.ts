@@ -9,7 +9,7 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-import { closeAll, recording, sdkClient, startStdio, textOf } from "./stdio";
+import { closeAll, POST_HEADERS, rawSession, recording, sdkClient, startStdio, textOf } from "./stdio";
 import { until } from "../helpers";
 
 afterEach(closeAll);
@@ -108,19 +108,7 @@ describe("one shared child behind the proxy", () => {
   it("holds a list change for a session whose GET stream is not open yet, and delivers it when it opens", async () => {
     const proxy = await startStdio();
     const url = `http://127.0.0.1:${proxy.port}/mcp`;
-    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
-    const init = await fetch(url, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 0,
-        method: "initialize",
-        params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
-      }),
-    });
-    const session = init.headers.get("mcp-session-id")!;
-    await init.text();
+    const session = await rawSession(proxy.port, "2025-11-25");
     const trigger = await client(proxy.port);
     await trigger.callTool({ name: "changed", arguments: {} });
     const controller = new AbortController();
@@ -172,7 +160,7 @@ describe("the HTTP side's flags", () => {
     const proxy = await startStdio({ apiKey: "secret" });
     const res = await fetch(`http://127.0.0.1:${proxy.port}/mcp`, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      headers: POST_HEADERS,
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
     });
     expect(res.status).toBe(401);

@@ -69,6 +69,26 @@ export async function sdkClient(port: number, name: string, version = "1.0.0", c
   return c;
 }
 
+/** The headers of a POST to the stream endpoint. */
+export const POST_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+
+/** A session opened with a raw `initialize` (no SDK client), and its id. */
+export async function rawSession(port: number, protocolVersion: string): Promise<string> {
+  const init = await fetch(`http://127.0.0.1:${port}/mcp`, {
+    method: "POST",
+    headers: POST_HEADERS,
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion, capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+    }),
+  });
+  const session = init.headers.get("mcp-session-id")!;
+  await init.text();
+  return session;
+}
+
 /** A file the fixture appends every line it reads to (`--record=<file>`), and its lines. */
 export function recording(): { file: string; lines: () => Record<string, any>[] } {
   const file = path.join(mkdtempSync(path.join(tmpdir(), "stdio-rec-")), "lines.jsonl");
