@@ -30,6 +30,10 @@ pub const SUPPORTED_PROTOCOL_VERSIONS: &[&str] = &[
 /// The first version whose clients expect a priming event on SSE responses.
 pub const PRIMING_PROTOCOL_VERSION: &str = "2025-11-25";
 
+/// The first revision of the modern (sessionless, 2026-07-28) era; versions compare as ISO
+/// dates (strings).
+pub(crate) const FIRST_MODERN_VERSION: &str = "2026-07-28";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
     /// A request; its id as raw JSON text.

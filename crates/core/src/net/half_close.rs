@@ -27,6 +27,7 @@ use crate::net::write_through::write_through;
 use tokio::time::Sleep;
 
 pub(crate) use crate::config::HALF_CLOSE_GRACE;
+use crate::jsonrpc::FIRST_MODERN_VERSION;
 
 #[derive(Default)]
 struct State {
@@ -160,11 +161,6 @@ impl Exchange {
     }
 }
 
-/// The first MCP revision whose clients are sessionless and cancel a request by leaving it
-/// (the modern leg's `FIRST_MODERN_VERSION`; `net/` sits below `streamable/`, so it is named
-/// again here).
-const FIRST_SESSIONLESS_REVISION: &str = "2026-07-28";
-
 /// A request whose `MCP-Protocol-Version` names 2026-07-28 or later. Its client (the SDK v2's
 /// fetch) never half-closes; it ends its side only to abandon the request, and mcp-proxy
 /// 6.7.19 cancels the handler at once then (its own test "propagates a modern client's
@@ -173,7 +169,7 @@ fn speaks_2026<B>(req: &http::Request<B>) -> bool {
     req.headers()
         .get("mcp-protocol-version")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_matches([' ', '\t']) >= FIRST_SESSIONLESS_REVISION)
+        .is_some_and(|v| v.trim_matches([' ', '\t']) >= FIRST_MODERN_VERSION)
 }
 
 /// `GET` asking for `text/event-stream`: a stream that lasts as long as its client.

@@ -19,8 +19,7 @@ pub(crate) const PROTOCOL_VERSION_KEY: &str = "io.modelcontextprotocol/protocolV
 pub(crate) const CLIENT_CAPABILITIES_KEY: &str = "io.modelcontextprotocol/clientCapabilities";
 const CLIENT_INFO_KEY: &str = "io.modelcontextprotocol/clientInfo";
 const LOG_LEVEL_KEY: &str = "io.modelcontextprotocol/logLevel";
-/// The first revision of the modern era; versions compare as ISO dates (strings).
-pub(crate) const FIRST_MODERN_VERSION: &str = "2026-07-28";
+pub(crate) use crate::jsonrpc::FIRST_MODERN_VERSION;
 /// The modern revisions served (the SDK's `SUPPORTED_MODERN_PROTOCOL_VERSIONS`).
 pub(crate) const SUPPORTED_MODERN_VERSIONS: &[&str] = &["2026-07-28"];
 const LOG_LEVELS: &[&str] = &[
